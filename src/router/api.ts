@@ -1,0 +1,241 @@
+// The contract between the command layer (shell, batch, one-shot, control socket) and a
+// router. The embedded Router implements it; later a control-socket client does too, so
+// commands never know whether the router runs in this process or in a daemon.
+// All data here is plain JSON-able values: addresses are strings, counters numbers.
+// Every method that changes state either applies completely or throws MrtError and
+// changes nothing.
+
+export type Family = 'inet' | 'inet6';
+export type LinkSpec =
+  | { kind: 'tun'; name: string }
+  | { kind: 'packet'; name: string }
+  | { kind: 'virtual'; name: string };
+
+export interface VifSpec {
+  family: Family;
+  index: number;
+  link?: LinkSpec; // absent only for a register vif
+  threshold?: number; // IPv4; stored and shown, never consulted when forwarding (as FreeBSD)
+  local?: string; // IPv4 local address; defaults to the link's first address
+  remote?: string;
+  register?: boolean;
+}
+
+export interface VifInfo {
+  family: Family;
+  index: number;
+  flags: number; // VIFF_* / MIFF_*
+  register: boolean;
+  threshold: number;
+  local: string | null;
+  remote: string | null;
+  link: { kind: string; name: string; ifindex: number } | null;
+  pktsIn: number;
+  pktsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** send failures counted by the link (EAGAIN, ENOBUFS) */
+  txDropped: number;
+}
+
+export interface MfcSpec {
+  family: Family;
+  source: string;
+  group: string;
+  parent: number; // iif vif index
+  /** vif index -> ttl threshold (IPv4); for IPv6 any ttl > 0 puts the mif in the set */
+  oifs: { vif: number; ttl: number }[];
+  /** per-vif mfcctl2 flags */
+  flags?: { vif: number; disableWrongvif?: boolean; border?: boolean }[];
+  rp?: string;
+}
+
+export interface BwMeterInfo {
+  source: string;
+  group: string;
+  op: 'geq' | 'leq';
+  unitPackets: boolean;
+  unitBytes: boolean;
+  thresholdPackets: number;
+  thresholdBytes: number;
+  intervalMs: number;
+  measuredPackets: number;
+  measuredBytes: number;
+  startMs: number; // engine clock time the current interval started
+}
+
+export interface MfcInfo {
+  family: Family;
+  source: string;
+  group: string;
+  parent: number;
+  oifs: { vif: number; ttl: number }[];
+  flags: { vif: number; disableWrongvif: boolean; border: boolean }[];
+  rp: string | null;
+  packets: number;
+  bytes: number;
+  wrongIf: number;
+  createdMs: number; // engine clock
+  lastUsedMs: number | null;
+  /** packets/s and bits/s over the last few seconds */
+  pps: number;
+  bps: number;
+  installedBy: 'user' | 'policy';
+  bwMeters: BwMeterInfo[];
+}
+
+export interface PendingInfo {
+  family: Family;
+  source: string;
+  group: string;
+  queued: number;
+  arrivalVif: number;
+  createdMs: number;
+  expiresInMs: number;
+}
+
+export type UpcallType = 'NOCACHE' | 'WRONGVIF' | 'WHOLEPKT' | 'BW_UPCALL';
+
+export interface UpcallEvent {
+  seq: number;
+  timeMs: number; // wall clock
+  family: Family;
+  type: UpcallType;
+  vif: number;
+  source: string;
+  group: string;
+  /** BW_UPCALL records, one per meter that fired */
+  bw?: {
+    source: string;
+    group: string;
+    flags: number;
+    thresholdMs: number;
+    thresholdPackets: number;
+    thresholdBytes: number;
+    measuredMs: number;
+    measuredPackets: number;
+    measuredBytes: number;
+  }[];
+  /** the exact bytes a daemon would read (struct igmpmsg / mrt6msg + appended data), hex */
+  hex: string;
+  length: number;
+}
+
+export interface MrtStatus {
+  family: Family;
+  initialized: boolean;
+  version: number; // MRT_VERSION 0x0305
+  pim: boolean;
+  assert: boolean;
+  apiSupport: number;
+  apiConfig: number;
+  maxVifs: number;
+  vifs: number;
+  mfcEntries: number;
+  pendingEntries: number;
+}
+
+export type Stats = Record<string, number>;
+
+export interface ExplainStep {
+  check: string;
+  ok: boolean;
+  detail: string;
+}
+export interface Explanation {
+  family: Family;
+  source: string;
+  group: string;
+  verdict: 'forwarded' | 'not-forwarded' | 'pending' | 'no-entry';
+  steps: ExplainStep[];
+}
+
+export interface InjectSpec {
+  vif: number;
+  family?: Family;
+  source: string;
+  group: string;
+  ttl?: number;
+  size?: number;
+  count?: number;
+}
+export interface InjectResult {
+  sent: number;
+  forwarded: number; // copies transmitted
+  upcalls: number;
+}
+
+export interface CapturedPacket {
+  timeMs: number;
+  vif: number;
+  family: Family;
+  source: string;
+  destination: string;
+  ttl: number;
+  protocol: number;
+  length: number;
+  checksumOk: boolean | null; // IPv4 header checksum; null for IPv6
+  hex: string;
+}
+
+export interface RouterStatus {
+  inet: MrtStatus;
+  inet6: MrtStatus;
+  /** forwarded packets/s over the last second, both families */
+  forwardPps: number;
+  upcallRate: number;
+}
+
+export interface RouterEvents {
+  upcall: (ev: UpcallEvent) => void;
+}
+
+export interface RouterApi {
+  mrtInit(family: Family): void;
+  mrtDone(family: Family): void;
+  setPim(family: Family, on: boolean): void;
+  setAssert(on: boolean): void;
+  /** MRT_API_CONFIG: returns the accepted subset */
+  apiConfig(flags: number): number;
+  mrtStatus(family: Family): MrtStatus;
+
+  addVif(spec: VifSpec): Promise<VifInfo>;
+  delVif(family: Family, index: number): Promise<void>;
+  listVifs(family: Family): VifInfo[];
+
+  addMfc(spec: MfcSpec): void;
+  delMfc(family: Family, source: string, group: string): void;
+  listMfc(family: Family): MfcInfo[];
+  listPending(family: Family): PendingInfo[];
+
+  addBwUpcall(spec: {
+    source: string;
+    group: string;
+    op: 'geq' | 'leq';
+    packets?: number;
+    bytes?: number;
+    intervalMs: number;
+  }): void;
+  delBwUpcall(spec: {
+    source: string;
+    group: string;
+    all?: boolean;
+    op?: 'geq' | 'leq';
+    packets?: number;
+    bytes?: number;
+    intervalMs?: number;
+  }): void;
+
+  stats(family: Family): Stats;
+  upcalls(last?: number): UpcallEvent[];
+  explain(source: string, group: string, opts?: { ttl?: number; vif?: number }): Explanation;
+  inject(spec: InjectSpec): InjectResult;
+  capture(vif: number, family: Family, last?: number): CapturedPacket[];
+  clearCounters(family?: Family, source?: string, group?: string): void;
+  runningConfig(): string[];
+  status(): RouterStatus;
+
+  on<E extends keyof RouterEvents>(event: E, fn: RouterEvents[E]): void;
+  off<E extends keyof RouterEvents>(event: E, fn: RouterEvents[E]): void;
+  close(): Promise<void>;
+}
