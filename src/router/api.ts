@@ -235,6 +235,12 @@ export interface RouterApi {
   runningConfig(): string[];
   status(): RouterStatus;
 
+  /**
+   * The engine clock (ms): the time base of createdMs, lastUsedMs and startMs, so the shell
+   * can show uptimes and bw-meter remaining time. Optional: callers fall back to Date.now().
+   */
+  now?(): number;
+
   on<E extends keyof RouterEvents>(event: E, fn: RouterEvents[E]): void;
   off<E extends keyof RouterEvents>(event: E, fn: RouterEvents[E]): void;
   close(): Promise<void>;

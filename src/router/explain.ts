@@ -1,0 +1,155 @@
+// `explain S G`: why a flow is or is not forwarded, walking the engine's own decision
+// in its order (ip_mforward, then ip_mdq) against the state as it is now.
+
+import { parseIPv4, parseIPv6, isMulticast4, isLinkLocalGroup4 } from '../dataplane/addr.js';
+import { MRT_MFC_FLAGS_DISABLE_WRONGVIF, ASSERT_MSG_TIME_MS } from '../dataplane/inet.js';
+import type { Explanation, ExplainStep, Family } from './api.js';
+import type { Router } from './router.js';
+import { sgKey } from './router.js';
+
+export function explain(r: Router, family: Family, source: string, group: string, opts: { ttl?: number; vif?: number }): Explanation {
+  const steps: ExplainStep[] = [];
+  const e = r.engine(family);
+  const v4 = family === 'inet';
+  const vifWord = v4 ? 'vif' : 'mif';
+  const out = (verdict: Explanation['verdict']): Explanation => ({ family, source, group, verdict, steps });
+
+  steps.push({ check: 'multicast routing', ok: e.mrouter !== null, detail: e.mrouter !== null ? `${v4 ? 'MRT_INIT' : 'MRT6_INIT'} done` : `not initialised: nothing is forwarded (mrt init ${v4 ? 'ipv4' : 'ipv6'})` });
+  if (e.mrouter === null) return out('not-forwarded');
+
+  // Group scope: the kernel never forwards these, entry or not.
+  if (v4) {
+    const g = parseIPv4(group);
+    if (!isMulticast4(g)) {
+      steps.push({ check: 'group', ok: false, detail: `${group} is not a multicast address` });
+      return out('not-forwarded');
+    }
+    if (isLinkLocalGroup4(g)) {
+      steps.push({ check: 'group scope', ok: false, detail: `${group} is in 224.0.0.0/24 (link-local): never forwarded` });
+      return out('not-forwarded');
+    }
+    if (parseIPv4(source) >>> 16 === 0xa9fe) {
+      steps.push({ check: 'source', ok: false, detail: `${source} is link-local (169.254/16): ignored by ip_input (RFC 3927)` });
+      return out('not-forwarded');
+    }
+  } else {
+    const g = parseIPv6(group);
+    const scope = g[1] & 15;
+    if (g[0] !== 0xff) {
+      steps.push({ check: 'group', ok: false, detail: `${group} is not a multicast address` });
+      return out('not-forwarded');
+    }
+    if (scope <= 2) {
+      steps.push({ check: 'group scope', ok: false, detail: `${group} has scope ${scope} (${scope === 1 ? 'interface' : scope === 2 ? 'link' : 'reserved'}-local): never forwarded` });
+      return out('not-forwarded');
+    }
+  }
+  steps.push({ check: 'group scope', ok: true, detail: `${group} is routable` });
+
+  if (opts.ttl !== undefined) {
+    const ok = opts.ttl > 1;
+    steps.push({ check: 'packet TTL', ok, detail: ok ? `TTL ${opts.ttl} > 1` : `TTL ${opts.ttl} <= 1: the kernel delivers it locally only` });
+    if (!ok) return out('not-forwarded');
+  }
+
+  const id = e.findEntry(source, group);
+  if (id < 0) {
+    steps.push({
+      check: 'MFC entry',
+      ok: false,
+      detail: `no (${source}, ${group}) entry. The first packet arriving on a ${vifWord} creates a pending entry and a NOCACHE upcall; ${v4 ? 'on a non-vif interface it is dropped silently' : 'IPv6 upcalls even from a non-mif interface'}. There is no wildcard: an entry with source 0.0.0.0 matches only that source.`,
+    });
+    return out('no-entry');
+  }
+  if (e.isPending(id)) {
+    const p = e.pendingInfo(id)!;
+    steps.push({
+      check: 'MFC entry',
+      ok: false,
+      detail: `pending (unresolved): NOCACHE sent for arrival ${vifWord} ${p.arrivalVif}, ${p.queued} packet(s) held, freed in ${Math.max(0, Math.round(e.pendingExpiresIn(id)))} ms unless an entry is added`,
+    });
+    return out('pending');
+  }
+  steps.push({ check: 'MFC entry', ok: true, detail: `resolved: ${e.pktCnt[id]} packets, ${e.byteCnt[id]} bytes, ${e.wrongIf[id]} wrong-${vifWord} arrivals` });
+
+  const parent = e.parent[id];
+  const parentOk = parent < e.numVifs && e.vifUsed[parent] === 1;
+  steps.push({ check: `incoming ${vifWord}`, ok: parentOk, detail: parentOk ? `${vifWord} ${parent} (${linkName(r, family, parent)})` : `${vifWord} ${parent} does not exist: every packet counts as wrong-${vifWord}` });
+  if (!parentOk) return out('not-forwarded');
+
+  if (opts.vif !== undefined && opts.vif !== parent) {
+    let detail = `packets arriving on ${vifWord} ${opts.vif} fail the RPF check (parent is ${parent}): counted as wrong-${vifWord}, not forwarded`;
+    if (v4) {
+      const fl = e.mflags[id * e.maxVifs + opts.vif] ?? 0;
+      if (!r.inet.assert) detail += '; no WRONGVIF upcall (assert is off)';
+      else if (fl & MRT_MFC_FLAGS_DISABLE_WRONGVIF) detail += `; WRONGVIF suppressed by disable-wrongvif on ${vifWord} ${opts.vif}`;
+      else detail += `; WRONGVIF upcall at most once per ${ASSERT_MSG_TIME_MS / 1000} s for this entry`;
+    } else detail += r.inet6.pim ? '; a WRONGMIF upcall for every such packet' : '; no WRONGMIF upcall (pim is off)';
+    steps.push({ check: 'arrival', ok: false, detail });
+    return out('not-forwarded');
+  }
+
+  const ttl = opts.ttl;
+  const spec = r.mfcSpecs[family].get(sgKey(source, group, family));
+  let forwarding = 0;
+  const oifs = e.oifsOf(id);
+  for (const o of oifs) {
+    const exists = o.vif < e.numVifs && e.vifUsed[o.vif] === 1;
+    if (!exists) {
+      steps.push({ check: `oif ${o.vif}`, ok: false, detail: `${vifWord} ${o.vif} was deleted: copies are counted but go nowhere` });
+      continue;
+    }
+    if (o.vif === parent) {
+      // FreeBSD does not exclude the parent: a copy goes back out the arrival interface.
+    }
+    if (!v4) {
+      forwarding++;
+      steps.push({ check: `oif ${o.vif}`, ok: true, detail: `in the interface set (${linkName(r, family, o.vif)}); hop limit decremented` });
+      continue;
+    }
+    if (e.vifIsRegister[o.vif]) {
+      forwarding++;
+      steps.push({ check: `oif ${o.vif}`, ok: true, detail: `register vif: ${r.inet.apiConfig & 0x100 && e.rpOf(id) ? `PIM Register to ${e.rpOf(id)}` : 'WHOLEPKT upcall'}` });
+      continue;
+    }
+    if (ttl === undefined) {
+      forwarding++;
+      steps.push({ check: `oif ${o.vif}`, ok: true, detail: `threshold ${o.ttl}: forwarded when the packet's TTL is above ${o.ttl} (${linkName(r, family, o.vif)})` });
+    } else if (ttl > o.ttl) {
+      forwarding++;
+      steps.push({ check: `oif ${o.vif}`, ok: true, detail: `TTL ${ttl} > threshold ${o.ttl}: forwarded with TTL ${ttl - 1} (${linkName(r, family, o.vif)})` });
+    } else {
+      steps.push({ check: `oif ${o.vif}`, ok: false, detail: `TTL ${ttl} is not above threshold ${o.ttl}: not forwarded here` });
+    }
+  }
+  // Oifs the user asked for that the engine did not take: the vif did not exist at add time.
+  if (spec) {
+    for (const o of spec.oifs) {
+      if (oifs.some((x) => x.vif === o.vif)) continue;
+      const now = o.vif < e.numVifs && e.vifUsed[o.vif] === 1;
+      steps.push({
+        check: `oif ${o.vif}`,
+        ok: false,
+        detail: `requested but not in the entry: ${vifWord} ${o.vif} did not exist when the entry was added${now ? ' (it does now: re-add the entry to include it)' : ''}`,
+      });
+    }
+  }
+  if (oifs.length === 0 && (!spec || spec.oifs.length === 0)) steps.push({ check: 'outgoing interfaces', ok: false, detail: 'none: the entry accepts and drops (a negative cache entry)' });
+
+  if (v4) {
+    for (const m of r.inet.meters.metersOf(id)) {
+      steps.push({
+        check: 'bw-upcall',
+        ok: true,
+        detail: `${m.geq ? '>=' : '<='} ${[m.flags & 1 ? `${m.thrPackets} packets` : '', m.flags & 2 ? `${m.thrBytes} bytes` : ''].filter(Boolean).join(' or ')} per ${m.intervalMs / 1000} s; measured so far ${m.packets} packets ${m.bytes} bytes (meters only report, never block)`,
+      });
+    }
+  }
+  return out(forwarding > 0 ? 'forwarded' : 'not-forwarded');
+}
+
+function linkName(r: Router, family: Family, v: number): string {
+  const l = r.vifLink(family, v);
+  if (l) return `${l.kind} ${l.name}`;
+  return r.engine(family).vifIsRegister[v] ? 'register' : 'no link';
+}

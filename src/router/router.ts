@@ -1,0 +1,872 @@
+// The embedded router: the engines of both families, the links their vifs are bound to,
+// the timers, and the reader of the routing socket. It is the "routing daemon" side of
+// multicast(4): it owns the mrouter sockets and turns the API's structs into the plain
+// values the command layer shows.
+
+import { performance } from 'node:perf_hooks';
+import { MrtError, fail } from '../dataplane/errno.js';
+import { isIPv4, isIPv6, parseIPv4, parseIPv6, formatIPv4, formatIPv6, isMulticast4 } from '../dataplane/addr.js';
+import { InetEngine, MRT_VERSION_VALUE, VIFF_REGISTER, MRT_MFC_FLAGS_DISABLE_WRONGVIF, MRT_MFC_FLAGS_BORDER_VIF, MRT_MFC_RP, MRT_MFC_BW_UPCALL, MRT_API_FLAGS_ALL } from '../dataplane/inet.js';
+import { Inet6Engine, MIFF_REGISTER, REGISTER_IFINDEX6 } from '../dataplane/inet6.js';
+import { BW_UPCALL_DELETE_ALL, BW_UPCALL_GEQ, BW_UPCALL_LEQ, BW_UPCALL_UNIT_BYTES, BW_UPCALL_UNIT_PACKETS, type BwSpec } from '../dataplane/bw-meter.js';
+import { ipv4HeaderOk } from '../dataplane/packet.js';
+import { MRTSTAT_FIELDS, PIMSTAT_FIELDS, LEDGER_FIELDS } from '../dataplane/stats.js';
+import type { MrouteEngine } from '../dataplane/engine.js';
+import type { Upcall } from '../dataplane/upcall.js';
+import type { Link, RxBatch } from '../dataplane/links/link.js';
+import { VirtualLink } from '../dataplane/links/virtual.js';
+import { CaptureRing } from './capture.js';
+import { buildPacket } from './packets.js';
+import { explain } from './explain.js';
+import type {
+  BwMeterInfo,
+  CapturedPacket,
+  Explanation,
+  Family,
+  InjectResult,
+  InjectSpec,
+  LinkSpec,
+  MfcInfo,
+  MfcSpec,
+  MrtStatus,
+  PendingInfo,
+  RouterApi,
+  RouterEvents,
+  RouterStatus,
+  Stats,
+  UpcallEvent,
+  VifInfo,
+  VifSpec,
+} from './api.js';
+
+export interface RouterOptions {
+  /** MAXVIFS / MAXMIFS (default 32 / 64, FreeBSD's). */
+  maxVifs?: number;
+  maxMifs?: number;
+  /** engine clock in ms; tests pass a fake one and call tick() */
+  clock?: () => number;
+  /** run timers from real time (default true; tests with a fake clock turn it off) */
+  autoTimers?: boolean;
+  /** upcalls kept for `show upcalls` */
+  upcallHistory?: number;
+  /** opens tun and packet links; tests and platforms without the addon may replace it */
+  openLink?: (spec: LinkSpec, local: string | undefined) => Promise<Link>;
+}
+
+interface BoundLink {
+  link: Link;
+  /** vifs (both families) that use it */
+  users: Set<string>;
+  started: boolean;
+}
+
+/** API config flag names, in the order `show running-config` prints them. */
+export const API_FLAG_NAMES: [string, number][] = [
+  ['disable-wrongvif', MRT_MFC_FLAGS_DISABLE_WRONGVIF],
+  ['border-vif', MRT_MFC_FLAGS_BORDER_VIF],
+  ['rp', MRT_MFC_RP],
+  ['bw-upcall', MRT_MFC_BW_UPCALL],
+];
+
+export class Router implements RouterApi {
+  readonly inet: InetEngine;
+  readonly inet6: Inet6Engine;
+  /** the routing sockets this router owns (identity objects for the ownership checks) */
+  private readonly so4 = { name: 'mrsh inet' };
+  private readonly so6 = { name: 'mrsh inet6' };
+  private readonly clock: () => number;
+  private readonly autoTimers: boolean;
+  private readonly openLinkImpl: (spec: LinkSpec, local: string | undefined) => Promise<Link>;
+  private readonly links = new Map<string, BoundLink>();
+  private readonly vifLinks: { inet: (Link | null)[]; inet6: (Link | null)[] };
+  private readonly captures: { inet: CaptureRing[]; inet6: CaptureRing[] };
+  /** links with queued transmissions, flushed once per receive batch or operation */
+  private readonly dirty: Link[] = [];
+  private readonly dirtySet = new Set<Link>();
+  /** what the user asked for, per (S,G): the source of running-config and of explain */
+  readonly mfcSpecs = { inet: new Map<string, MfcSpec>(), inet6: new Map<string, MfcSpec>() };
+  private readonly vifSpecs = { inet: new Map<number, VifSpec>(), inet6: new Map<number, VifSpec>() };
+  private readonly bwSpecs = new Map<string, { source: string; group: string; op: 'geq' | 'leq'; packets?: number; bytes?: number; intervalMs: number }>();
+  private readonly history: UpcallEvent[] = [];
+  private readonly historyLimit: number;
+  private seq = 0;
+  private readonly listeners: { [E in keyof RouterEvents]: Set<RouterEvents[E]> } = { upcall: new Set() };
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+  private drainScheduled = false;
+  private closed = false;
+  /** copies transmitted, for inject's report and the forwarding rate */
+  private txCopies = 0;
+  private rate = { t: 0, fwd: 0, up: 0, fwdPps: 0, upRate: 0 };
+  private entryRates = new Map<string, { t: number; p: number; b: number; pps: number; bps: number }>();
+  private readonly unixEpochOffset: number;
+
+  static async create(opts: RouterOptions = {}): Promise<Router> {
+    return new Router(opts);
+  }
+
+  constructor(opts: RouterOptions = {}) {
+    this.clock = opts.clock ?? (() => performance.now());
+    this.autoTimers = opts.autoTimers ?? opts.clock === undefined;
+    this.historyLimit = opts.upcallHistory ?? 1000;
+    this.openLinkImpl = opts.openLink ?? openLinkDefault;
+    this.unixEpochOffset = Date.now() - this.clock();
+    this.inet = new InetEngine({ maxVifs: opts.maxVifs });
+    this.inet6 = new Inet6Engine({ maxVifs: opts.maxMifs });
+    this.vifLinks = { inet: new Array(this.inet.maxVifs).fill(null), inet6: new Array(this.inet6.maxVifs).fill(null) };
+    this.captures = {
+      inet: Array.from({ length: this.inet.maxVifs }, () => new CaptureRing()),
+      inet6: Array.from({ length: this.inet6.maxVifs }, () => new CaptureRing()),
+    };
+    this.inet.advance(this.clock());
+    this.inet6.advance(this.clock());
+    this.inet.transmit = this.makeTransmit('inet');
+    this.inet6.transmit = this.makeTransmit('inet6');
+    this.inet.transmitUnicast = (_dst, buf, off, len) => this.sendRegisterToRp(buf, off, len);
+    this.inet.upcalls.onPush = this.scheduleDrain;
+    this.inet6.upcalls.onPush = this.scheduleDrain;
+  }
+
+  private makeTransmit(family: Family) {
+    const links = this.vifLinks[family];
+    const caps = this.captures[family];
+    const engine = this.engine(family);
+    return (vif: number, buf: Uint8Array, off: number, len: number): void => {
+      const l = links[vif];
+      caps[vif].record(buf, off, len, engine.now);
+      this.txCopies++;
+      if (l === null) return; // vif slot deleted since the entry was made: nowhere to send
+      l.send(buf, off, len);
+      if (!this.dirtySet.has(l)) {
+        this.dirtySet.add(l);
+        this.dirty.push(l);
+      }
+    };
+  }
+
+  /**
+   * A kernel-built PIM Register goes toward the RP. The router has no unicast routing
+   * table: it leaves on the link of the register vif's... no: on the first non-register vif
+   * whose link has an address on the RP's /24? Keep it simple and explicit: on the link of
+   * the lowest vif marked as the RP path (`vif add ... rp-path`) — until one is configured
+   * the Register is only counted and captured on the register vif.
+   */
+  private sendRegisterToRp(buf: Uint8Array, off: number, len: number): void {
+    const reg = this.inet.regVif;
+    if (reg >= 0) this.captures.inet[reg].record(buf, off, len, this.inet.now);
+    const rpPath = this.rpPathVif;
+    const l = rpPath >= 0 ? this.vifLinks.inet[rpPath] : null;
+    if (!l) return;
+    l.send(buf, off, len);
+    if (!this.dirtySet.has(l)) {
+      this.dirtySet.add(l);
+      this.dirty.push(l);
+    }
+  }
+  /** vif whose link carries Registers toward the RP (-1: none) */
+  rpPathVif = -1;
+
+  private flushTx(): void {
+    const d = this.dirty;
+    for (let i = 0; i < d.length; i++) d[i].flush();
+    d.length = 0;
+    this.dirtySet.clear();
+  }
+
+  engine(family: Family): InetEngine | Inet6Engine {
+    return family === 'inet' ? this.inet : this.inet6;
+  }
+
+  now(): number {
+    return this.clock();
+  }
+
+  // ================================================================ time
+
+  /** Move both engines to the clock's time, run what fell due, and re-arm the timer. */
+  tick(): void {
+    const t = this.clock();
+    this.inet.advance(t);
+    this.inet6.advance(t);
+    this.flushTx();
+    this.armTimer();
+  }
+
+  private armTimer(): void {
+    if (!this.autoTimers || this.closed) return;
+    const next = Math.min(this.inet.nextDeadline(), this.inet6.nextDeadline());
+    if (next === Infinity) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.timerAt = Infinity;
+      return;
+    }
+    if (this.timer && next >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = next;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.timerAt = Infinity;
+      this.tick();
+    }, Math.max(0, next - this.clock()));
+    this.timer.unref(); // links keep a daemon alive; timers alone must not
+  }
+
+  // ================================================================ receive
+
+  private readonly onBatch = (ifindex: number) => (batch: RxBatch): void => {
+    const t = this.clock();
+    if (t > this.inet.now) this.inet.advance(t);
+    if (t > this.inet6.now) this.inet6.advance(t);
+    const { buf, offsets, lengths, count } = batch;
+    for (let i = 0; i < count; i++) {
+      const off = offsets[i];
+      if (buf[off] >>> 4 === 6) this.inet6.input(ifindex, buf, off, lengths[i]);
+      else this.inet.input(ifindex, buf, off, lengths[i]);
+    }
+    this.flushTx();
+    this.armTimer();
+  };
+
+  // ================================================================ upcalls
+
+  private readonly scheduleDrain = (): void => {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      this.drainUpcalls();
+    });
+  };
+
+  /** Read the routing sockets, as a daemon would. */
+  drainUpcalls(): void {
+    for (const e of [this.inet, this.inet6] as MrouteEngine[]) {
+      let u: Upcall | undefined;
+      while ((u = e.upcalls.shift()) !== undefined) this.deliver(u);
+    }
+  }
+
+  private deliver(u: Upcall): void {
+    const isV6 = u.family === 'inet6';
+    const b = u.bytes;
+    let source = u.from;
+    let group = '0.0.0.0';
+    if (u.type !== 4) {
+      group = isV6 ? formatIPv6(b, 24) : formatIPv4(b.readUInt32BE(16));
+      if (isV6 && u.type === 3) {
+        source = formatIPv6(b, 48);
+        group = formatIPv6(b, 64);
+      }
+    }
+    const ev: UpcallEvent = {
+      seq: ++this.seq,
+      timeMs: this.unixEpochOffset + u.time,
+      family: u.family,
+      type: u.typeName as UpcallEvent['type'],
+      vif: u.vif,
+      source,
+      group,
+      hex: b.toString('hex'),
+      length: b.length,
+    };
+    if (u.records) {
+      ev.bw = u.records.map((r) => ({
+        source: formatIPv4(r.src),
+        group: formatIPv4(r.dst),
+        flags: r.flags,
+        thresholdMs: r.thresholdUs / 1000,
+        thresholdPackets: r.thresholdPackets,
+        thresholdBytes: r.thresholdBytes,
+        measuredMs: r.measuredUs / 1000,
+        measuredPackets: r.measuredPackets,
+        measuredBytes: r.measuredBytes,
+      }));
+    }
+    this.history.push(ev);
+    if (this.history.length > this.historyLimit) this.history.splice(0, this.history.length - this.historyLimit);
+    for (const fn of this.listeners.upcall) fn(ev);
+  }
+
+  on<E extends keyof RouterEvents>(event: E, fn: RouterEvents[E]): void {
+    this.listeners[event].add(fn);
+  }
+  off<E extends keyof RouterEvents>(event: E, fn: RouterEvents[E]): void {
+    this.listeners[event].delete(fn);
+  }
+
+  upcalls(last?: number): UpcallEvent[] {
+    this.drainUpcalls();
+    return last === undefined ? [...this.history] : this.history.slice(-last);
+  }
+
+  // ================================================================ MRT
+
+  private so(family: Family): object {
+    return family === 'inet' ? this.so4 : this.so6;
+  }
+
+  mrtInit(family: Family): void {
+    this.tick();
+    if (family === 'inet') this.inet.init(this.so4, 1);
+    else this.inet6.init(this.so6, 1);
+    this.armTimer();
+  }
+
+  mrtDone(family: Family): void {
+    if (family === 'inet') this.inet.done(this.so4);
+    else this.inet6.done(this.so6);
+    this.mfcSpecs[family].clear();
+    this.vifSpecs[family].clear();
+    if (family === 'inet') this.bwSpecs.clear();
+    for (let v = 0; v < this.vifLinks[family].length; v++) this.releaseVifLink(family, v);
+  }
+
+  setPim(family: Family, on: boolean): void {
+    if (family === 'inet') this.inet.setAssert(this.so4, on ? 1 : 0); // MRT_PIM is MRT_ASSERT on FreeBSD
+    else this.inet6.setPim(this.so6, on ? 1 : 0);
+  }
+
+  setAssert(on: boolean): void {
+    this.inet.setAssert(this.so4, on ? 1 : 0);
+  }
+
+  apiConfig(flags: number): number {
+    return this.inet.setApiConfig(this.so4, flags);
+  }
+
+  mrtStatus(family: Family): MrtStatus {
+    const e = this.engine(family);
+    const v4 = family === 'inet';
+    let vifs = 0;
+    for (let v = 0; v < e.numVifs; v++) if (e.vifUsed[v]) vifs++;
+    return {
+      family,
+      initialized: e.mrouter !== null,
+      version: MRT_VERSION_VALUE,
+      pim: v4 ? this.inet.assert : this.inet6.pim,
+      assert: v4 ? this.inet.assert : this.inet6.pim,
+      apiSupport: v4 ? MRT_API_FLAGS_ALL : 0,
+      apiConfig: v4 ? this.inet.apiConfig : 0,
+      maxVifs: e.maxVifs,
+      vifs,
+      mfcEntries: e.resolvedCount,
+      pendingEntries: e.pending.size,
+    };
+  }
+
+  // ================================================================ vifs
+
+  async addVif(spec: VifSpec): Promise<VifInfo> {
+    const family = spec.family;
+    const e = this.engine(family);
+    if (e.mrouter === null) fail('EPERM', `multicast routing is not initialised for ${fam(family)} (mrt init ${fam(family)})`);
+    if (!Number.isInteger(spec.index) || spec.index < 0 || spec.index >= e.maxVifs)
+      fail('EINVAL', `${family === 'inet' ? 'vif' : 'mif'} index ${spec.index} out of range (0-${e.maxVifs - 1})`);
+    if (e.vifUsed[spec.index]) fail('EADDRINUSE', `${family === 'inet' ? 'vif' : 'mif'} ${spec.index} is in use`);
+    if (spec.threshold !== undefined && (!Number.isInteger(spec.threshold) || spec.threshold < 0 || spec.threshold > 255))
+      fail('EINVAL', `threshold ${spec.threshold} out of range (0-255)`);
+    if (spec.local !== undefined && family === 'inet' && !isIPv4(spec.local)) fail('EINVAL', `local address '${spec.local}' is not IPv4`);
+    if (spec.remote !== undefined && !isIPv4(spec.remote)) fail('EINVAL', `remote address '${spec.remote}' is not IPv4`);
+    if (spec.register) {
+      if (family === 'inet') {
+        this.inet.addVif(this.so4, {
+          vifi: spec.index,
+          flags: VIFF_REGISTER,
+          threshold: spec.threshold ?? 1,
+          rateLimit: 0,
+          lclAddr: spec.local ?? '127.0.0.2',
+          rmtAddr: spec.remote ?? '0.0.0.0',
+        });
+      } else {
+        this.inet6.attachInterface({ ifindex: REGISTER_IFINDEX6, name: 'register_mif', addrs4: [], addrs6: [], multicast: true });
+        this.inet6.addMif(this.so6, { mifi: spec.index, flags: MIFF_REGISTER, pifi: REGISTER_IFINDEX6 });
+      }
+      this.vifSpecs[family].set(spec.index, { ...spec });
+      return this.vifInfo(family, spec.index);
+    }
+    if (!spec.link) fail('EINVAL', 'a vif needs a link (tun NAME, dev IFNAME or virtual NAME) or register');
+    const key = `${spec.link.kind}:${spec.link.name}`;
+    let bound = this.links.get(key);
+    const created = !bound;
+    if (!bound) {
+      const link = await this.openLinkImpl(spec.link, family === 'inet' ? spec.local : undefined);
+      bound = { link, users: new Set(), started: false };
+    }
+    const link = bound.link;
+    const local = family === 'inet' ? spec.local ?? link.addrs4[0] ?? `127.0.1.${spec.index + 1}` : undefined;
+    const ifp = e.interfaces.get(link.ifindex);
+    const addrs4 = new Set([...(ifp?.addrs4 ?? link.addrs4)]);
+    if (local) addrs4.add(local);
+    e.attachInterface({ ifindex: link.ifindex, name: link.name, addrs4: [...addrs4], addrs6: [...link.addrs6], multicast: true });
+    try {
+      if (family === 'inet') {
+        this.inet.addVif(this.so4, { vifi: spec.index, flags: 0, threshold: spec.threshold ?? 1, rateLimit: 0, lclAddr: local!, rmtAddr: spec.remote ?? '0.0.0.0' });
+      } else {
+        this.inet6.addMif(this.so6, { mifi: spec.index, flags: 0, pifi: link.ifindex });
+      }
+    } catch (err) {
+      if (created) await link.close();
+      throw err;
+    }
+    if (created) this.links.set(key, bound);
+    bound.users.add(`${family}:${spec.index}`);
+    this.vifLinks[family][spec.index] = link;
+    this.captures[family][spec.index].clear();
+    if (!bound.started) {
+      bound.started = true;
+      link.start(this.onBatch(link.ifindex));
+    }
+    this.vifSpecs[family].set(spec.index, { ...spec, local });
+    return this.vifInfo(family, spec.index);
+  }
+
+  async delVif(family: Family, index: number): Promise<void> {
+    if (family === 'inet') this.inet.delVif(this.so4, index);
+    else this.inet6.delMif(this.so6, index);
+    this.vifSpecs[family].delete(index);
+    if (this.rpPathVif === index && family === 'inet') this.rpPathVif = -1;
+    await this.releaseVifLink(family, index);
+  }
+
+  private async releaseVifLink(family: Family, index: number): Promise<void> {
+    const link = this.vifLinks[family][index];
+    if (!link) return;
+    this.vifLinks[family][index] = null;
+    const key = `${link.kind}:${link.name}`;
+    const bound = this.links.get(key);
+    if (!bound) return;
+    bound.users.delete(`${family}:${index}`);
+    if (bound.users.size > 0) return;
+    this.links.delete(key);
+    // The interface leaves the engine's table without the departure semantics:
+    // MRT_DEL_VIF never touches MFC entries.
+    this.inet.interfaces.delete(link.ifindex);
+    this.inet6.interfaces.delete(link.ifindex);
+    await link.close();
+  }
+
+  listVifs(family: Family): VifInfo[] {
+    const e = this.engine(family);
+    const out: VifInfo[] = [];
+    for (let v = 0; v < e.numVifs; v++) if (e.vifUsed[v]) out.push(this.vifInfo(family, v));
+    return out;
+  }
+
+  private vifInfo(family: Family, v: number): VifInfo {
+    const e = this.engine(family);
+    const link = this.vifLinks[family][v];
+    const register = e.vifIsRegister[v] === 1;
+    return {
+      family,
+      index: v,
+      flags: e.vifFlags[v],
+      register,
+      threshold: e.vifThreshold[v],
+      local: family === 'inet' ? formatIPv4(e.vifLcl[v]) : null,
+      remote: family === 'inet' && e.vifRmt[v] !== 0 ? formatIPv4(e.vifRmt[v]) : null,
+      link: link ? { kind: link.kind, name: link.name, ifindex: link.ifindex } : register ? { kind: 'register', name: family === 'inet' ? 'register_vif' : 'register_mif', ifindex: 0 } : null,
+      pktsIn: e.vifPktIn[v],
+      pktsOut: e.vifPktOut[v],
+      bytesIn: e.vifBytesIn[v],
+      bytesOut: e.vifBytesOut[v],
+      txDropped: link ? link.counters.txDropped : 0,
+    };
+  }
+
+  // ================================================================ MFC
+
+  addMfc(spec: MfcSpec): void {
+    const family = spec.family;
+    const e = this.engine(family);
+    if (e.mrouter === null) fail('EPERM', `multicast routing is not initialised for ${fam(family)} (mrt init ${fam(family)})`);
+    checkAddr(family, spec.source, 'source');
+    checkAddr(family, spec.group, 'group');
+    if (family === 'inet' ? !isMulticast4(parseIPv4(spec.group)) : parseIPv6(spec.group)[0] !== 0xff) fail('EINVAL', `group ${spec.group} is not a multicast address`);
+    if (!Number.isInteger(spec.parent) || spec.parent < 0 || spec.parent >= e.maxVifs) fail('EINVAL', `iif ${spec.parent} out of range (0-${e.maxVifs - 1})`);
+    const ttls = new Uint8Array(e.maxVifs);
+    for (const o of spec.oifs) {
+      if (!Number.isInteger(o.vif) || o.vif < 0 || o.vif >= e.maxVifs) fail('EINVAL', `oif ${o.vif} out of range (0-${e.maxVifs - 1})`);
+      if (!Number.isInteger(o.ttl) || o.ttl < 1 || o.ttl > 255) fail('EINVAL', `oif ${o.vif}: TTL threshold ${o.ttl} out of range (1-255)`);
+      ttls[o.vif] = o.ttl;
+    }
+    if (family === 'inet') {
+      const flags = new Uint8Array(e.maxVifs);
+      for (const f of spec.flags ?? []) {
+        if (!Number.isInteger(f.vif) || f.vif < 0 || f.vif >= e.maxVifs) fail('EINVAL', `flags: vif ${f.vif} out of range (0-${e.maxVifs - 1})`);
+        if (f.disableWrongvif) {
+          if (!(this.inet.apiConfig & MRT_MFC_FLAGS_DISABLE_WRONGVIF)) fail('EINVAL', 'disable-wrongvif needs `mrt api config disable-wrongvif` first');
+          flags[f.vif] |= MRT_MFC_FLAGS_DISABLE_WRONGVIF;
+        }
+        if (f.border) {
+          if (!(this.inet.apiConfig & MRT_MFC_FLAGS_BORDER_VIF)) fail('EINVAL', 'border needs `mrt api config border-vif` first');
+          flags[f.vif] |= MRT_MFC_FLAGS_BORDER_VIF;
+        }
+      }
+      if (spec.rp !== undefined) {
+        if (!isIPv4(spec.rp)) fail('EINVAL', `rp '${spec.rp}' is not an IPv4 address`);
+        if (!(this.inet.apiConfig & MRT_MFC_RP)) fail('EINVAL', 'rp needs `mrt api config rp` first');
+      }
+      // A daemon passes mfcctl2 whenever any API feature was negotiated.
+      const ctl2 = this.inet.apiConfig !== 0;
+      this.inet.addMfc(this.so4, { origin: spec.source, mcastgrp: spec.group, parent: spec.parent, ttls, flags: ctl2 ? flags : undefined, rp: spec.rp }, ctl2);
+    } else {
+      if ((spec.flags ?? []).length > 0 || spec.rp !== undefined) fail('EINVAL', 'IPv6 MFC entries take no flags and no rp (struct mf6cctl has neither)');
+      this.inet6.addMfc(this.so6, { origin: spec.source, mcastgrp: spec.group, parent: spec.parent, ifset: spec.oifs.map((o) => o.vif) });
+    }
+    this.mfcSpecs[family].set(sgKey(spec.source, spec.group, family), { ...spec, oifs: [...spec.oifs], flags: spec.flags ? [...spec.flags] : undefined });
+    this.flushTx(); // held packets may have been released
+    this.armTimer();
+  }
+
+  delMfc(family: Family, source: string, group: string): void {
+    checkAddr(family, source, 'source');
+    checkAddr(family, group, 'group');
+    if (family === 'inet') this.inet.delMfc(this.so4, source, group);
+    else this.inet6.delMfc(this.so6, source, group);
+    const k = sgKey(source, group, family);
+    this.mfcSpecs[family].delete(k);
+    if (family === 'inet') for (const bk of [...this.bwSpecs.keys()]) if (bk.startsWith(k + '|')) this.bwSpecs.delete(bk);
+  }
+
+  listMfc(family: Family): MfcInfo[] {
+    const e = this.engine(family);
+    const now = this.clock();
+    return e.entryIds('resolved').map((id) => this.mfcInfo(family, id, now));
+  }
+
+  mfcInfo(family: Family, id: number, now = this.clock()): MfcInfo {
+    const e = this.engine(family);
+    const source = e.originOf(id);
+    const group = e.groupOf(id);
+    const k = sgKey(source, group, family);
+    const flags: MfcInfo['flags'] = [];
+    for (let v = 0; v < e.maxVifs; v++) {
+      const f = e.mflags[id * e.maxVifs + v];
+      if (f) flags.push({ vif: v, disableWrongvif: (f & MRT_MFC_FLAGS_DISABLE_WRONGVIF) !== 0, border: (f & MRT_MFC_FLAGS_BORDER_VIF) !== 0 });
+    }
+    const r = this.rateOf(k, now, e.pktCnt[id], e.byteCnt[id], e.created[id]);
+    return {
+      family,
+      source,
+      group,
+      parent: e.parent[id],
+      oifs: e.oifsOf(id),
+      flags,
+      rp: e.rpOf(id),
+      packets: e.pktCnt[id],
+      bytes: e.byteCnt[id],
+      wrongIf: e.wrongIf[id],
+      createdMs: e.created[id],
+      lastUsedMs: e.lastUsed[id] < 0 ? null : e.lastUsed[id],
+      pps: r.pps,
+      bps: r.bps,
+      installedBy: 'user',
+      bwMeters: family === 'inet' ? this.metersOf(id) : [],
+    };
+  }
+
+  /** Rates since the previous look at this entry (at least 1 s apart); averages on the first look. */
+  private rateOf(k: string, now: number, p: number, b: number, created: number) {
+    const prev = this.entryRates.get(k);
+    if (!prev) {
+      const dt = Math.max(1, now - created) / 1000;
+      const r = { t: now, p, b, pps: p / dt, bps: (b * 8) / dt };
+      this.entryRates.set(k, r);
+      return r;
+    }
+    const dt = (now - prev.t) / 1000;
+    if (dt >= 1 && p >= prev.p) {
+      prev.pps = (p - prev.p) / dt;
+      prev.bps = ((b - prev.b) * 8) / dt;
+      prev.t = now;
+      prev.p = p;
+      prev.b = b;
+    }
+    return prev;
+  }
+
+  private metersOf(id: number): BwMeterInfo[] {
+    const source = this.inet.originOf(id);
+    const group = this.inet.groupOf(id);
+    return this.inet.meters.metersOf(id).map((m) => ({
+      source,
+      group,
+      op: m.geq ? 'geq' : 'leq',
+      unitPackets: (m.flags & BW_UPCALL_UNIT_PACKETS) !== 0,
+      unitBytes: (m.flags & BW_UPCALL_UNIT_BYTES) !== 0,
+      thresholdPackets: m.thrPackets,
+      thresholdBytes: m.thrBytes,
+      intervalMs: m.intervalMs,
+      measuredPackets: m.packets,
+      measuredBytes: m.bytes,
+      startMs: m.start,
+    }));
+  }
+
+  listPending(family: Family): PendingInfo[] {
+    const e = this.engine(family);
+    return e.entryIds('pending').map((id) => {
+      const p = e.pendingInfo(id)!;
+      return {
+        family,
+        source: e.originOf(id),
+        group: e.groupOf(id),
+        queued: p.queued,
+        arrivalVif: p.arrivalVif,
+        createdMs: e.created[id],
+        expiresInMs: e.pendingExpiresIn(id),
+      };
+    });
+  }
+
+  // ================================================================ bandwidth meters
+
+  addBwUpcall(spec: { source: string; group: string; op: 'geq' | 'leq'; packets?: number; bytes?: number; intervalMs: number }): void {
+    const bw = toBwSpec(spec);
+    this.inet.addBwUpcall(this.so4, bw);
+    this.bwSpecs.set(bwKey(spec), { ...spec });
+    this.armTimer();
+  }
+
+  delBwUpcall(spec: { source: string; group: string; all?: boolean; op?: 'geq' | 'leq'; packets?: number; bytes?: number; intervalMs?: number }): void {
+    if (spec.all) {
+      checkAddr('inet', spec.source, 'source');
+      checkAddr('inet', spec.group, 'group');
+      this.inet.delBwUpcall(this.so4, { src: spec.source, dst: spec.group, flags: BW_UPCALL_DELETE_ALL, threshold: { timeSec: 0, timeUsec: 0, packets: 0, bytes: 0 } });
+      const k = sgKey(spec.source, spec.group, 'inet');
+      for (const bk of [...this.bwSpecs.keys()]) if (bk.startsWith(k + '|')) this.bwSpecs.delete(bk);
+      return;
+    }
+    if (!spec.op || spec.intervalMs === undefined) fail('EINVAL', 'bw-upcall del needs geq|leq and the interval, or all');
+    const full = { source: spec.source, group: spec.group, op: spec.op, packets: spec.packets, bytes: spec.bytes, intervalMs: spec.intervalMs };
+    this.inet.delBwUpcall(this.so4, toBwSpec(full));
+    this.bwSpecs.delete(bwKey(full));
+  }
+
+  // ================================================================ statistics
+
+  stats(family: Family): Stats {
+    const e = this.engine(family);
+    const out: Stats = {};
+    const p = family === 'inet' ? 'mrts_' : 'mrt6s_';
+    for (const k of MRTSTAT_FIELDS) out[p + k] = e.stat[k];
+    if (family === 'inet') for (const k of PIMSTAT_FIELDS) out['pims_' + k] = this.inet.pimstat[k];
+    for (const k of LEDGER_FIELDS) out['pkt_' + k] = e.ledger[k];
+    out.held_dropped = e.heldDropped;
+    if (family === 'inet') out.bw_records_delivered = this.inet.meters.recordsDelivered;
+    return out;
+  }
+
+  clearCounters(family?: Family, source?: string, group?: string): void {
+    const fams: Family[] = family ? [family] : ['inet', 'inet6'];
+    if (source !== undefined && group !== undefined) {
+      const f = family ?? (isIPv6(source) ? 'inet6' : 'inet');
+      const e = this.engine(f);
+      const id = e.findEntry(source, group);
+      if (id < 0 || e.isPending(id)) fail(f === 'inet' ? 'EADDRNOTAVAIL' : 'ESRCH', `no MFC entry (${source}, ${group})`);
+      e.clearEntryCounters(id);
+      this.entryRates.delete(sgKey(source, group, f));
+      return;
+    }
+    for (const f of fams) {
+      this.engine(f).clearAllCounters();
+      if (f === 'inet') {
+        for (const k of PIMSTAT_FIELDS) this.inet.pimstat[k] = 0;
+      }
+    }
+    this.entryRates.clear();
+  }
+
+  status(): RouterStatus {
+    const now = this.clock();
+    const fwd = this.inet.ledger.forwarded + this.inet6.ledger.forwarded;
+    const up = this.inet.stat.upcalls + this.inet6.stat.upcalls;
+    const dt = (now - this.rate.t) / 1000;
+    if (dt >= 1 || this.rate.t === 0) {
+      if (this.rate.t !== 0) {
+        this.rate.fwdPps = Math.max(0, (fwd - this.rate.fwd) / dt);
+        this.rate.upRate = Math.max(0, (up - this.rate.up) / dt);
+      }
+      this.rate.t = now;
+      this.rate.fwd = fwd;
+      this.rate.up = up;
+    }
+    return { inet: this.mrtStatus('inet'), inet6: this.mrtStatus('inet6'), forwardPps: this.rate.fwdPps, upcallRate: this.rate.upRate };
+  }
+
+  // ================================================================ diagnosis
+
+  explain(source: string, group: string, opts: { ttl?: number; vif?: number } = {}): Explanation {
+    const family: Family = isIPv6(source) || isIPv6(group) ? 'inet6' : 'inet';
+    checkAddr(family, source, 'source');
+    checkAddr(family, group, 'group');
+    return explain(this, family, source, group, opts);
+  }
+
+  vifLink(family: Family, v: number): Link | null {
+    return this.vifLinks[family][v];
+  }
+
+  inject(spec: InjectSpec): InjectResult {
+    const family: Family = spec.family ?? (isIPv6(spec.source) || isIPv6(spec.group) ? 'inet6' : 'inet');
+    const e = this.engine(family);
+    checkAddr(family, spec.source, 'source');
+    checkAddr(family, spec.group, 'group');
+    if (!Number.isInteger(spec.vif) || spec.vif < 0 || spec.vif >= e.maxVifs) fail('EINVAL', `vif ${spec.vif} out of range (0-${e.maxVifs - 1})`);
+    if (!e.vifUsed[spec.vif]) fail('EADDRNOTAVAIL', `${family === 'inet' ? 'vif' : 'mif'} ${spec.vif} is not configured`);
+    const count = spec.count ?? 1;
+    if (!Number.isInteger(count) || count < 1 || count > 1_000_000) fail('EINVAL', `count ${count} out of range (1-1000000)`);
+    const ttl = spec.ttl ?? 64;
+    if (!Number.isInteger(ttl) || ttl < 0 || ttl > 255) fail('EINVAL', `ttl ${ttl} out of range (0-255)`);
+    const pkt = buildPacket(family, spec.source, spec.group, ttl, spec.size);
+    const ifindex = e.vifIf[spec.vif];
+    const up0 = e.stat.upcalls;
+    const tx0 = this.txCopies;
+    this.tick();
+    const work = Buffer.alloc(pkt.length);
+    for (let i = 0; i < count; i++) {
+      pkt.copy(work); // the engine rewrites TTLs in place
+      if (family === 'inet') this.inet.input(ifindex, work, 0, work.length);
+      else this.inet6.input(ifindex, work, 0, work.length);
+      if ((i & 63) === 63) this.flushTx();
+    }
+    this.flushTx();
+    this.armTimer();
+    return { sent: count, forwarded: this.txCopies - tx0, upcalls: e.stat.upcalls - up0 };
+  }
+
+  capture(vif: number, family: Family, last?: number): CapturedPacket[] {
+    const e = this.engine(family);
+    if (!Number.isInteger(vif) || vif < 0 || vif >= e.maxVifs) fail('EINVAL', `vif ${vif} out of range (0-${e.maxVifs - 1})`);
+    return this.captures[family][vif].last(last).map((c) => {
+      const h = c.head;
+      const v6 = h.length > 0 && h[0] >>> 4 === 6;
+      return {
+        timeMs: this.unixEpochOffset + c.time,
+        vif,
+        family: v6 ? 'inet6' : 'inet',
+        source: v6 ? (h.length >= 24 ? formatIPv6(h, 8) : '?') : h.length >= 16 ? formatIPv4(h.readUInt32BE(12)) : '?',
+        destination: v6 ? (h.length >= 40 ? formatIPv6(h, 24) : '?') : h.length >= 20 ? formatIPv4(h.readUInt32BE(16)) : '?',
+        ttl: v6 ? h[7] : h[8],
+        protocol: v6 ? h[6] : h[9],
+        length: c.length,
+        checksumOk: v6 ? null : h.length >= 20 ? ipv4HeaderOk(h, 0, (h[0] & 15) << 2) : false,
+        hex: h.toString('hex'),
+      };
+    });
+  }
+
+  // ================================================================ configuration
+
+  runningConfig(): string[] {
+    const lines: string[] = ['! mrsh running configuration'];
+    for (const family of ['inet', 'inet6'] as Family[]) {
+      const e = this.engine(family);
+      if (e.mrouter === null) continue;
+      const f = fam(family);
+      lines.push(`mrt init ${f}`);
+      if (family === 'inet' && this.inet.apiConfig) lines.push(`mrt api config ${API_FLAG_NAMES.filter(([, b]) => this.inet.apiConfig & b).map(([n]) => n).join(' ')}`);
+      if (family === 'inet' && this.inet.assert) lines.push('mrt assert enable');
+      if (family === 'inet6' && this.inet6.pim) lines.push('mrt pim enable ipv6');
+      for (const [idx, s] of [...this.vifSpecs[family]].sort((a, b) => a[0] - b[0])) {
+        const parts = ['vif add', String(idx)];
+        if (s.register) parts.push('register');
+        else if (s.link) parts.push(s.link.kind === 'packet' ? 'dev' : s.link.kind, s.link.name);
+        if (family === 'inet6') parts.push('ipv6');
+        if (family === 'inet' && s.threshold !== undefined && s.threshold !== 1) parts.push('threshold', String(s.threshold));
+        if (family === 'inet' && s.local && !(s.register && s.local === '127.0.0.2') && !s.local.startsWith('127.0.1.')) parts.push('local', s.local);
+        if (s.remote) parts.push('remote', s.remote);
+        lines.push(parts.join(' '));
+      }
+      for (const id of e.entryIds('resolved')) {
+        const s = this.mfcSpecs[family].get(sgKey(e.originOf(id), e.groupOf(id), family));
+        if (!s) continue;
+        lines.push(mfcLine(s));
+      }
+    }
+    for (const b of this.bwSpecs.values()) {
+      const parts = ['bw-upcall add', b.source, b.group, b.op];
+      if (b.packets !== undefined) parts.push('packets', String(b.packets));
+      if (b.bytes !== undefined) parts.push('bytes', String(b.bytes));
+      parts.push('interval', String(b.intervalMs / 1000));
+      lines.push(parts.join(' '));
+    }
+    return lines;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.flushTx();
+    if (this.inet.mrouter) this.inet.done(this.so4);
+    if (this.inet6.mrouter) this.inet6.done(this.so6);
+    for (const b of this.links.values()) await b.link.close();
+    this.links.clear();
+  }
+}
+
+export function mfcLine(s: MfcSpec): string {
+  const parts = ['mfc add', s.source, s.group, 'iif', String(s.parent)];
+  for (const o of s.oifs) parts.push('oif', s.family === 'inet' && o.ttl !== 1 ? `${o.vif}:${o.ttl}` : String(o.vif));
+  for (const f of s.flags ?? []) {
+    if (f.disableWrongvif) parts.push('flags', `${f.vif}:disable-wrongvif`);
+    if (f.border) parts.push('flags', `${f.vif}:border`);
+  }
+  if (s.rp) parts.push('rp', s.rp);
+  return parts.join(' ');
+}
+
+function fam(family: Family): string {
+  return family === 'inet' ? 'ipv4' : 'ipv6';
+}
+
+export function sgKey(source: string, group: string, family: Family): string {
+  // canonical text, so 239.1.1.1 and ff0e::0001 forms map to one key
+  return family === 'inet' ? `${formatIPv4(parseIPv4(source))},${formatIPv4(parseIPv4(group))}` : `${formatIPv6(parseIPv6(source))},${formatIPv6(parseIPv6(group))}`;
+}
+
+function bwKey(s: { source: string; group: string; op: string; packets?: number; bytes?: number; intervalMs: number }): string {
+  return `${sgKey(s.source, s.group, 'inet')}|${s.op}|${s.packets ?? '-'}|${s.bytes ?? '-'}|${s.intervalMs}`;
+}
+
+function checkAddr(family: Family, a: string, what: string): void {
+  if (family === 'inet' ? !isIPv4(a) : !isIPv6(a)) fail('EINVAL', `${what} '${a}' is not an ${family === 'inet' ? 'IPv4' : 'IPv6'} address`);
+}
+
+function toBwSpec(spec: { source: string; group: string; op: 'geq' | 'leq'; packets?: number; bytes?: number; intervalMs: number }): BwSpec {
+  checkAddr('inet', spec.source, 'source');
+  checkAddr('inet', spec.group, 'group');
+  for (const [n, v] of [['packets', spec.packets], ['bytes', spec.bytes]] as const)
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) fail('EINVAL', `${n} ${v} must be a whole number >= 0`);
+  if (!Number.isFinite(spec.intervalMs) || spec.intervalMs < 0) fail('EINVAL', `interval ${spec.intervalMs / 1000} s is not a duration`);
+  let flags = spec.op === 'geq' ? BW_UPCALL_GEQ : BW_UPCALL_LEQ;
+  if (spec.packets !== undefined) flags |= BW_UPCALL_UNIT_PACKETS;
+  if (spec.bytes !== undefined) flags |= BW_UPCALL_UNIT_BYTES;
+  const us = Math.round(spec.intervalMs * 1000);
+  return {
+    src: spec.source,
+    dst: spec.group,
+    flags,
+    threshold: { timeSec: Math.floor(us / 1e6), timeUsec: us % 1e6, packets: spec.packets ?? 0, bytes: spec.bytes ?? 0 },
+  };
+}
+
+async function openLinkDefault(spec: LinkSpec, local: string | undefined): Promise<Link> {
+  if (spec.kind === 'virtual') return new VirtualLink(spec.name, local ? [local] : []);
+  const { loadNative, nativeUnavailableReason } = await import('../dataplane/links/native.js');
+  const why = nativeUnavailableReason();
+  if (why !== null || loadNative() === null) throw new MrtError('EOPNOTSUPP', `${spec.kind === 'tun' ? 'tun' : 'dev'} links are unavailable: ${why ?? 'native addon not loaded'}; virtual links still work`);
+  try {
+    if (spec.kind === 'tun') {
+      const { openTunLink } = await import('../dataplane/links/tun.js');
+      return await openTunLink(spec.name, { addrs4: local ? [local] : [] });
+    }
+    const { openPacketLink } = await import('../dataplane/links/packet.js');
+    return await openPacketLink(spec.name);
+  } catch (err) {
+    if (err instanceof MrtError) throw err;
+    throw new MrtError('ENODEV', `cannot open ${spec.kind === 'tun' ? 'tun' : 'dev'} ${spec.name}: ${(err as Error).message}`);
+  }
+}
