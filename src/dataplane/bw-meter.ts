@@ -16,20 +16,15 @@ import { fail } from './errno.js';
 import { formatIPv4, parseIPv4 } from './addr.js';
 import { ENTRY_RESOLVED, type MrouteEngine } from './engine.js';
 import { Upcall, UPCALL_BW, type BwUpcallRecord } from './upcall.js';
+import { encodeIgmpmsgBwUpcall, BW_UPCALLS_MAX, type BwUpcall, type BwData } from './codecs/index.js';
 
-export const BW_UPCALL_UNIT_PACKETS = 0x1;
-export const BW_UPCALL_UNIT_BYTES = 0x2;
-export const BW_UPCALL_GEQ = 0x4;
-export const BW_UPCALL_LEQ = 0x8;
-export const BW_UPCALL_DELETE_ALL = 0x10;
+import { MRT_MFC_BW_UPCALL, BW_UPCALL_UNIT_PACKETS, BW_UPCALL_UNIT_BYTES, BW_UPCALL_GEQ, BW_UPCALL_LEQ, BW_UPCALL_DELETE_ALL } from './codecs/constants.js';
+export { BW_UPCALL_UNIT_PACKETS, BW_UPCALL_UNIT_BYTES, BW_UPCALL_GEQ, BW_UPCALL_LEQ, BW_UPCALL_DELETE_ALL };
 export const BW_UPCALL_THRESHOLD_INTERVAL_MIN_MS = 3000;
-export const BW_UPCALLS_MAX = 1024;
 export const BW_UPCALLS_FLUSH_AT = 512;
 export const BW_UPCALLS_PERIOD_MS = 1000;
 /** A ceiling on meters so a runaway daemon gets ENOBUFS (FreeBSD's malloc failure) instead of the host's memory. */
 export const BW_METERS_MAX = 4_000_000;
-const MRT_MFC_BW_UPCALL = 0x200;
-const BW_UPCALL_SIZE = 80;
 const FLAG_MASK = BW_UPCALL_UNIT_PACKETS | BW_UPCALL_UNIT_BYTES | BW_UPCALL_GEQ | BW_UPCALL_LEQ;
 
 /** struct bw_upcall as the API takes it; times as seconds + microseconds like struct timeval. */
@@ -251,9 +246,7 @@ export class BwMeters {
     this.lastFlush = now;
     while (this.batch.length > 0) {
       const recs = this.batch.splice(0, BW_UPCALLS_MAX);
-      const msg = Buffer.alloc(20 + recs.length * BW_UPCALL_SIZE);
-      msg[8] = UPCALL_BW;
-      for (let i = 0; i < recs.length; i++) writeBwUpcall(msg, 20 + i * BW_UPCALL_SIZE, recs[i]);
+      const msg = encodeIgmpmsgBwUpcall(recs.map(toStruct));
       this.recordsDelivered += recs.length;
       const u = new Upcall('inet', UPCALL_BW, 0, msg, now, '0.0.0.0', recs);
       this.engine.stat.upcalls++;
@@ -308,26 +301,25 @@ export class BwMeters {
   }
 }
 
-/** struct bw_upcall, amd64: src@0 dst@4 flags@8 pad threshold bw_data@16 measured bw_data@48. */
-export function writeBwUpcall(buf: Buffer, off: number, r: BwUpcallRecord): void {
-  buf.writeUInt32BE(r.src >>> 0, off);
-  buf.writeUInt32BE(r.dst >>> 0, off + 4);
-  buf.writeUInt32LE(r.flags >>> 0, off + 8);
-  writeBwData(buf, off + 16, r.thresholdUs, r.thresholdPackets, r.thresholdBytes);
-  writeBwData(buf, off + 48, r.measuredUs, r.measuredPackets, r.measuredBytes);
-}
-
-function writeBwData(buf: Buffer, off: number, us: number, packets: number, bytes: number): void {
-  buf.writeBigInt64LE(BigInt(Math.floor(us / 1e6)), off);
-  buf.writeBigInt64LE(BigInt(Math.round(us % 1e6)), off + 8);
-  buf.writeBigUInt64LE(BigInt(packets), off + 16);
-  buf.writeBigUInt64LE(BigInt(bytes), off + 24);
-}
-
 function fmtInterval(sec: number, usec: number): string {
   return `${sec}.${String(usec).padStart(6, '0')} s`;
 }
 
 export function bwRecordView(r: BwUpcallRecord) {
   return { ...r, src: formatIPv4(r.src), dst: formatIPv4(r.dst) };
+}
+
+function bwData(us: number, packets: number, bytes: number): BwData {
+  return { timeSec: Math.floor(us / 1e6), timeUsec: Math.round(us % 1e6), packets, bytes };
+}
+
+/** A record as struct bw_upcall, for the codec. */
+function toStruct(r: BwUpcallRecord): BwUpcall {
+  return {
+    src: formatIPv4(r.src),
+    dst: formatIPv4(r.dst),
+    flags: r.flags,
+    threshold: bwData(r.thresholdUs, r.thresholdPackets, r.thresholdBytes),
+    measured: bwData(r.measuredUs, r.measuredPackets, r.measuredBytes),
+  };
 }

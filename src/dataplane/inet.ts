@@ -22,17 +22,27 @@ import {
 import { PimStat } from './stats.js';
 import { Upcall, UPCALL_WHOLEPKT, UPCALL_WRONGVIF } from './upcall.js';
 import { BwMeters, type BwSpec } from './bw-meter.js';
+import {
+  MRT_VERSION_VALUE,
+  VIFF_TUNNEL,
+  VIFF_REGISTER,
+  MRT_MFC_FLAGS_DISABLE_WRONGVIF,
+  MRT_MFC_FLAGS_BORDER_VIF,
+  MRT_MFC_FLAGS_ALL,
+  MRT_MFC_RP,
+  MRT_MFC_BW_UPCALL,
+  MRT_API_FLAGS_ALL,
+} from './codecs/constants.js';
 
-export const MRT_VERSION_VALUE = 0x0305;
-export const VIFF_TUNNEL = 0x1;
-export const VIFF_SRCRT = 0x2;
-export const VIFF_REGISTER = 0x4;
-export const MRT_MFC_FLAGS_DISABLE_WRONGVIF = 0x1;
-export const MRT_MFC_FLAGS_BORDER_VIF = 0x2;
-export const MRT_MFC_RP = 0x100;
-export const MRT_MFC_BW_UPCALL = 0x200;
-export const MRT_API_FLAGS_ALL = 0x303;
-export const MRT_MFC_FLAGS_ALL = 0x3;
+export {
+  MRT_VERSION_VALUE,
+  VIFF_REGISTER,
+  MRT_MFC_FLAGS_DISABLE_WRONGVIF,
+  MRT_MFC_FLAGS_BORDER_VIF,
+  MRT_MFC_RP,
+  MRT_MFC_BW_UPCALL,
+  MRT_API_FLAGS_ALL,
+};
 /** ratecheck interval for WRONGVIF upcalls, per (S,G) */
 export const ASSERT_MSG_TIME_MS = 3000;
 /** ifindex of the register_vif pseudo-interface (never a kernel ifindex) */
