@@ -310,7 +310,13 @@ export abstract class MrouteEngine {
       this.setParams(id, parent, ttls, flags, rp, flagMask, limit);
       this.state[id] = ENTRY_RESOLVED;
       this.resolvedCount++;
+      // Held packets were counted in the ledger when they arrived (miss_*): the replay
+      // must not count them a second time.
+      const fwd = this.ledger.forwarded;
+      const wrong = this.ledger.wrong_if;
       for (const h of p.queue) this.forwardHeld(id, h.ifindex, h.data);
+      this.ledger.forwarded = fwd;
+      this.ledger.wrong_if = wrong;
       return id;
     }
     id = this.table.insert(key);
