@@ -1,0 +1,235 @@
+// Process entry. yargs reads the options and picks the mode:
+//   mrsh                      interactive shell (stdin and stdout a TTY)
+//   mrsh -f FILE | mrsh < FILE batch
+//   mrsh COMMAND ...          one shot
+// Every mode runs lines through the same command table against a RouterApi; for now the
+// router is embedded in this process. Ink and React load only for the interactive shell.
+import { readFileSync } from 'node:fs';
+import { runBatch } from './commands/batch.js';
+import { formatError, ParseError } from './commands/errors.js';
+import { makeCtx, parseLine, run } from './commands/exec.js';
+import type { RouterApi, UpcallEvent } from './router/api.js';
+import { present } from './format/present.js';
+import { wantColor } from './format/style.js';
+
+export const EXIT_OK = 0;
+export const EXIT_COMMAND = 1;
+export const EXIT_USAGE = 2;
+
+async function embeddedRouter(): Promise<RouterApi> {
+  const { Router } = await import('./router/router.js');
+  return Router.create();
+}
+
+/** stdout writes gathered per tick: a 100,000-line batch must not pay a write per line */
+function bufferedStdout() {
+  let buf: string[] = [];
+  let size = 0;
+  const flush = () => {
+    if (buf.length) process.stdout.write(buf.join(''));
+    buf = [];
+    size = 0;
+  };
+  return {
+    line(s: string) {
+      buf.push(s, '\n');
+      size += s.length;
+      if (size > 1 << 16) flush();
+    },
+    flush,
+  };
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+interface Opts {
+  file?: string;
+  keepGoing: boolean;
+  check: boolean;
+  json: boolean;
+  color?: boolean;
+  words: string[];
+}
+
+async function batchMode(o: Opts): Promise<number> {
+  const name = o.file && o.file !== '-' ? o.file : '<stdin>';
+  let text: string;
+  try {
+    text = o.file && o.file !== '-' ? readFileSync(o.file, 'utf8') : await readStdin();
+  } catch (e) {
+    process.stderr.write(`mrsh: ${name}: ${(e as Error).message}\n`);
+    return EXIT_USAGE;
+  }
+  // --check validates against a scratch router: the same engine checks, nothing kept
+  const router = await embeddedRouter();
+  const color = o.color ?? wantColor(process.stdout, process.env, o.json);
+  const out = bufferedStdout();
+  const res = await runBatch(text, router, {
+    name,
+    keepGoing: o.keepGoing,
+    check: o.check,
+    onResult: (r, line) => {
+      const p = present(r, line, { color, json: o.json, compact: true });
+      if (p.text !== null) out.line(p.text);
+    },
+    onError: (t) => {
+      out.flush();
+      process.stderr.write(`${t}\n`);
+    },
+  });
+  out.flush();
+  if (o.check && res.errors === 0) process.stderr.write(`${name}: ${res.commands} commands OK\n`);
+  await router.close();
+  return res.errors ? EXIT_COMMAND : EXIT_OK;
+}
+
+async function oneShot(o: Opts): Promise<number> {
+  const line = o.words.join(' ');
+  let parsed;
+  try {
+    parsed = parseLine(line);
+  } catch (e) {
+    if (!(e instanceof ParseError)) throw e;
+    process.stderr.write(`${formatError(e, line)}\n`);
+    return EXIT_USAGE;
+  }
+  if (!parsed) return EXIT_USAGE;
+  const router = await embeddedRouter();
+  try {
+    let r = run(parsed, makeCtx(router));
+    if (r instanceof Promise) r = await r;
+    const color = o.color ?? wantColor(process.stdout, process.env, o.json || parsed.pipe.json);
+    if (r.ok && r.output.kind === 'monitor') return await monitor(router, r.output.types, o.json || parsed.pipe.json, color);
+    const p = present(r, line, { color, json: o.json, width: process.stdout.columns });
+    if (p.text !== null) (p.error ? process.stderr : process.stdout).write(`${p.text}\n`);
+    return p.error ? EXIT_COMMAND : EXIT_OK;
+  } finally {
+    await router.close();
+  }
+}
+
+/** `mrsh monitor upcalls`: one line (or JSON object) per upcall until SIGINT */
+async function monitor(router: RouterApi, types: string[] | null, json: boolean, color: boolean): Promise<number> {
+  const { upcallLine } = await import('./format/upcalls.js');
+  const { painter } = await import('./format/style.js');
+  const p = painter(color);
+  const out = bufferedStdout();
+  let pending = false;
+  const onUpcall = (ev: UpcallEvent) => {
+    if (types && !types.includes(ev.type)) return;
+    out.line(json ? JSON.stringify({ schema: 1, kind: 'upcall', ...ev }) : upcallLine(ev, p));
+    if (!pending) {
+      pending = true;
+      setImmediate(() => {
+        pending = false;
+        out.flush();
+      });
+    }
+  };
+  router.on('upcall', onUpcall);
+  // a bare promise does not keep Node running; the timer does, until Ctrl-C
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  clearInterval(keepAlive);
+  router.off('upcall', onUpcall);
+  out.flush();
+  return EXIT_OK;
+}
+
+async function interactive(): Promise<number> {
+  const router = await embeddedRouter();
+  const { startShell } = await import('./shell/start.js');
+  try {
+    return await startShell(router);
+  } finally {
+    await router.close();
+  }
+}
+
+/**
+ * The common one-shot (`mrsh show vif --json`) needs no option parser: when every option is
+ * one of these, skip loading yargs (a third of the start-up). Anything else goes to yargs.
+ */
+function quickOneShot(argv: string[]): Opts | null {
+  const words: string[] = [];
+  let json = false;
+  let color: boolean | undefined;
+  for (const a of argv) {
+    if (a === '--json' || a === '-j') json = true;
+    else if (a === '--color') color = true;
+    else if (a === '--no-color') color = false;
+    else if (a.startsWith('-')) return null;
+    else words.push(a);
+  }
+  return words.length ? { keepGoing: false, check: false, json, color, words } : null;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const quick = quickOneShot(argv);
+  if (quick) return oneShot(quick);
+  const { default: yargs } = await import('yargs');
+  let usageError: string | null = null;
+  const y = yargs(argv)
+    .scriptName('mrsh')
+    .usage(
+      'Usage:\n  mrsh                      interactive shell\n  mrsh -f FILE [--check] [--keep-going]   run a batch file (or: mrsh < FILE)\n  mrsh COMMAND ... [--json]  run one command\n\nSee mrsh(8); `mrsh help` lists the commands.',
+    )
+    .option('file', { alias: 'f', type: 'string', describe: 'run the commands in FILE (- for stdin)' })
+    .option('keep-going', { alias: 'k', type: 'boolean', default: false, describe: 'batch: go on after an error' })
+    .option('check', { alias: 'n', type: 'boolean', default: false, describe: 'batch: parse and validate, apply nothing' })
+    .option('json', { alias: 'j', type: 'boolean', default: false, describe: 'show commands print JSON' })
+    .option('color', { type: 'boolean', describe: 'force colours on or off (default: on a TTY without NO_COLOR)' })
+    .parserConfiguration({ 'parse-positional-numbers': false, 'boolean-negation': true })
+    .strictOptions()
+    .help('help')
+    .alias('help', 'h')
+    .version(false)
+    .exitProcess(false)
+    .fail((msg, err) => {
+      usageError = msg ?? err?.message ?? 'usage error';
+    });
+  const a = await y.parseAsync();
+  if (usageError !== null) {
+    process.stderr.write(`mrsh: ${usageError}\n${await y.getHelp()}\n`);
+    return EXIT_USAGE;
+  }
+  if (a.help) return EXIT_OK;
+  const o: Opts = {
+    file: a.file,
+    keepGoing: a['keep-going'],
+    check: a.check,
+    json: a.json,
+    color: a.color,
+    words: a._.map(String),
+  };
+  if (o.file !== undefined) {
+    if (o.words.length) {
+      process.stderr.write('mrsh: give either -f FILE or a command, not both\n');
+      return EXIT_USAGE;
+    }
+    return batchMode(o);
+  }
+  if (o.words.length) return oneShot(o);
+  if (!process.stdin.isTTY) return batchMode(o);
+  if (o.check || o.keepGoing) {
+    process.stderr.write('mrsh: --check and --keep-going are for batch files\n');
+    return EXIT_USAGE;
+  }
+  return interactive();
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // stray handles (timers of links) must not keep a finished one-shot alive
+    setImmediate(() => process.exit(code));
+  },
+  (e: unknown) => {
+    process.stderr.write(`mrsh: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exit(70);
+  },
+);

@@ -1,0 +1,74 @@
+// Batch files (`mrsh -f FILE`, `mrsh < FILE`): `!`/`#` comments and blank lines skipped;
+// the first error is reported as FILE:LINE: message and nothing after it is applied,
+// unless keepGoing. With check, lines are parsed and the state-changing ones are applied
+// to the router given (the caller passes a scratch router), show commands are not run.
+import type { RouterApi } from '../router/api.js';
+import { formatError } from './errors.js';
+import { execute, isBlank, makeCtx, parseLine, run, type ExecResult } from './exec.js';
+import { ParseError } from './errors.js';
+
+export interface BatchOpts {
+  name: string;
+  keepGoing: boolean;
+  check: boolean;
+  /** prints one command's result; returns false for nothing */
+  onResult(r: ExecResult, line: string): void;
+  /** one error report, already formatted as FILE:LINE: message (+ line and caret) */
+  onError(text: string): void;
+}
+
+export interface BatchResult {
+  lines: number;
+  commands: number;
+  errors: number;
+  /** stopped at an error (or at exit) before the end */
+  stopped: boolean;
+}
+
+export async function runBatch(text: string, router: RouterApi, opts: BatchOpts): Promise<BatchResult> {
+  const ctx = makeCtx(router);
+  const res: BatchResult = { lines: 0, commands: 0, errors: 0, stopped: false };
+  let pos = 0;
+  let lineNo = 0;
+  const n = text.length;
+  while (pos < n) {
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0) nl = n;
+    let line = text.slice(pos, nl);
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    pos = nl + 1;
+    lineNo++;
+    if (isBlank(line)) continue;
+    res.commands++;
+    let r: ExecResult | Promise<ExecResult> | null;
+    if (opts.check) {
+      try {
+        const parsed = parseLine(line);
+        r = parsed && parsed.command.mutates ? run(parsed, ctx) : null;
+      } catch (e) {
+        if (!(e instanceof ParseError)) throw e;
+        r = { ok: false, error: e, parsed: null };
+      }
+    } else r = execute(line, ctx);
+    if (r instanceof Promise) r = await r;
+    if (r === null) continue;
+    if (!r.ok) {
+      res.errors++;
+      const [first, ...rest] = formatError(r.error, line, '    ').split('\n').reverse();
+      // "% message" goes on the FILE:LINE line; the source line and caret follow it
+      opts.onError([`${opts.name}:${lineNo}: ${first.replace(/^% /, '')}`, ...rest.reverse()].join('\n'));
+      if (!opts.keepGoing) {
+        res.stopped = true;
+        break;
+      }
+      continue;
+    }
+    if (r.output.kind === 'exit') {
+      res.stopped = pos < n;
+      break;
+    }
+    if (!opts.check) opts.onResult(r, line);
+  }
+  res.lines = lineNo;
+  return res;
+}

@@ -1,0 +1,79 @@
+// The shape of one command in the table, and helpers the command files share.
+import { isIPv6 } from 'node:net';
+import type { Family, RouterApi } from '../router/api.js';
+import type { Args } from './args.js';
+import { CommandError } from './errors.js';
+import type { Output } from './output.js';
+
+export interface Ctx {
+  router: RouterApi;
+  /** the table, for `help` */
+  commands: readonly CommandDef[];
+}
+
+export interface CommandDef {
+  /** the leading keywords, as the man page lists the command: 'vif add', 'show mroute' */
+  name: string;
+  /** the grammar (syntax.ts); starts with the words of `name` */
+  syntax: string;
+  /** the syntax as people read it (help, man page) when the grammar says it less plainly */
+  usage?: string;
+  /** one line for `help` and the man page */
+  help: string;
+  /** help for this command's keywords and parameters, by keyword or parameter name */
+  tokens?: Record<string, string>;
+  /** changes router state (so `--check` applies it to a scratch router) */
+  mutates?: boolean;
+  /** a show command: has a JSON form */
+  show?: boolean;
+  /** only meaningful with a person at the keyboard, or streaming */
+  interactive?: boolean;
+  run(ctx: Ctx, a: Args): Output | Promise<Output>;
+}
+
+export const OK: Output = { kind: 'ok' };
+
+export function familyOf(address: string): Family {
+  return address.includes(':') && isIPv6(address) ? 'inet6' : 'inet';
+}
+
+/** source and group must be of one family; the family picks the engine */
+export function sgFamily(a: Args, s = 'S', g = 'G'): Family {
+  const fs = familyOf(a.need<string>(s));
+  const fg = familyOf(a.need<string>(g));
+  if (fs !== fg) a.fail(g, `source is ${fs === 'inet' ? 'IPv4' : 'IPv6'} but group is ${fg === 'inet' ? 'IPv4' : 'IPv6'}`);
+  return fs;
+}
+
+/** `ipv4`/`ipv6` keywords, defaulting to IPv4 */
+export function kwFamily(a: Args): Family {
+  return a.has('ipv6') ? 'inet6' : 'inet';
+}
+
+/**
+ * Runs a router call, turning an MrtError into `% <command>: EINVAL: ...`. The router
+ * promises that a call which throws changed nothing.
+ */
+export function call<T>(name: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw asCommandError(name, e);
+  }
+}
+
+export async function callAsync<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw asCommandError(name, e);
+  }
+}
+
+export function asCommandError(name: string, e: unknown): CommandError {
+  if (e instanceof CommandError) return e;
+  const err = e as { errno?: unknown; message?: unknown };
+  const errno = typeof err?.errno === 'string' ? err.errno : null;
+  const msg = typeof err?.message === 'string' ? err.message : String(e);
+  return new CommandError(`${name}: ${msg}`, null, errno);
+}

@@ -1,0 +1,71 @@
+// mrt init|done, pim, assert, api config and show mrt: the socket-level switches of
+// multicast(4) (MRT_INIT, MRT_DONE, MRT_PIM, MRT_ASSERT, MRT_API_CONFIG).
+import { OK, call, kwFamily, type CommandDef } from './define.js';
+
+/** MRT_API_CONFIG bits by the keyword that requests them */
+export const API_FLAGS: { name: string; flag: number }[] = [
+  { name: 'disable-wrongvif', flag: 0x1 }, // MRT_MFC_FLAGS_DISABLE_WRONGVIF
+  { name: 'border-vif', flag: 0x2 }, // MRT_MFC_FLAGS_BORDER_VIF
+  { name: 'rp', flag: 0x100 }, // MRT_MFC_RP
+  { name: 'bw-upcall', flag: 0x200 }, // MRT_MFC_BW_UPCALL
+];
+
+export function apiFlagNames(bits: number): string[] {
+  return API_FLAGS.filter((f) => bits & f.flag).map((f) => f.name);
+}
+
+export const mrtCommands: CommandDef[] = [
+  {
+    name: 'mrt init',
+    syntax: 'mrt init [ipv4|ipv6]',
+    help: 'start multicast routing for IPv4 (default) or IPv6 (MRT_INIT / MRT6_INIT)',
+    mutates: true,
+    run: ({ router }, a) => (call('mrt init', () => router.mrtInit(kwFamily(a))), OK),
+  },
+  {
+    name: 'mrt done',
+    syntax: 'mrt done [ipv4|ipv6]',
+    help: 'stop multicast routing for a family, deleting its vifs, entries and filters (MRT_DONE)',
+    mutates: true,
+    run: ({ router }, a) => (call('mrt done', () => router.mrtDone(kwFamily(a))), OK),
+  },
+  {
+    name: 'mrt pim',
+    syntax: 'mrt pim (enable|disable) [ipv4|ipv6]',
+    help: 'turn PIM processing on or off (MRT_PIM / MRT6_PIM)',
+    mutates: true,
+    run: ({ router }, a) => (call('mrt pim', () => router.setPim(kwFamily(a), a.has('enable'))), OK),
+  },
+  {
+    name: 'mrt assert',
+    syntax: 'mrt assert (enable|disable)',
+    help: 'turn PIM assert processing on or off (MRT_ASSERT, IPv4)',
+    mutates: true,
+    run: ({ router }, a) => (call('mrt assert', () => router.setAssert(a.has('enable'))), OK),
+  },
+  {
+    name: 'mrt api config',
+    syntax: 'mrt api config (disable-wrongvif|border-vif|rp|bw-upcall|none)...',
+    help: 'request advanced API features and print the subset the engine accepted (MRT_API_CONFIG)',
+    mutates: true,
+    run: ({ router }, a) => {
+      let bits = 0;
+      for (const f of API_FLAGS) if (a.has(f.name)) bits |= f.flag;
+      if (a.has('none') && bits) a.fail('none', "'none' cannot be combined with features");
+      const got = call('mrt api config', () => router.apiConfig(bits));
+      const names = apiFlagNames(got);
+      return { kind: 'ok', message: `accepted: ${names.length ? names.join(' ') : 'none'} (0x${got.toString(16)})` };
+    },
+  },
+  {
+    name: 'show mrt',
+    syntax: 'show mrt',
+    help: 'version, API supported and configured, PIM and assert modes of both families',
+    show: true,
+    run: ({ router }) => ({
+      kind: 'mrt',
+      status: [router.mrtStatus('inet'), router.mrtStatus('inet6')],
+      apiNames: API_FLAGS,
+    }),
+  },
+];

@@ -1,0 +1,45 @@
+// What handlers return: plain data, tagged by kind. src/format turns it into text or JSON;
+// nothing here knows about terminals.
+import type {
+  CapturedPacket,
+  Explanation,
+  Family,
+  InjectResult,
+  MfcInfo,
+  MrtStatus,
+  PendingInfo,
+  Stats,
+  UpcallEvent,
+  UpcallType,
+  VifInfo,
+} from '../router/api.js';
+
+export type MrouteView = 'brief' | 'detail' | 'count' | 'summary';
+
+export type Output =
+  | { kind: 'ok'; message?: string }
+  | { kind: 'mrt'; status: MrtStatus[]; apiNames: { flag: number; name: string }[] }
+  | { kind: 'vif'; family: Family; vifs: VifInfo[] }
+  | { kind: 'mfc'; family: Family; entries: MfcInfo[]; pending: PendingInfo[]; nowMs: number }
+  | { kind: 'bw-upcall'; entries: MfcInfo[]; nowMs: number }
+  | {
+      kind: 'mroute';
+      family: Family;
+      view: MrouteView;
+      entries: MfcInfo[];
+      vifs: VifInfo[];
+      pending: PendingInfo[];
+      nowMs: number;
+    }
+  | { kind: 'pending'; family: Family; pending: PendingInfo[]; nowMs: number }
+  | { kind: 'statistics'; family: Family; stats: Stats }
+  | { kind: 'upcalls'; upcalls: UpcallEvent[] }
+  | { kind: 'running-config'; lines: string[] }
+  | { kind: 'explain'; explanation: Explanation; ttl: number | null; vif: number | null }
+  | { kind: 'inject'; vif: number; family: Family; result: InjectResult }
+  | { kind: 'capture'; vif: number; family: Family; packets: CapturedPacket[] }
+  | { kind: 'help'; commands: { name: string; syntax: string; help: string }[] }
+  | { kind: 'monitor'; types: UpcallType[] | null }
+  | { kind: 'exit' };
+
+export type OutputKind = Output['kind'];

@@ -1,0 +1,50 @@
+// help, monitor and exit: commands about the session rather than the router.
+import type { UpcallType } from '../router/api.js';
+import type { CommandDef } from './define.js';
+
+const TYPES: { kw: string; type: UpcallType }[] = [
+  { kw: 'nocache', type: 'NOCACHE' },
+  { kw: 'wrongvif', type: 'WRONGVIF' },
+  { kw: 'wholepkt', type: 'WHOLEPKT' },
+  { kw: 'bw-upcall', type: 'BW_UPCALL' },
+];
+
+export const sessionCommands: CommandDef[] = [
+  {
+    name: 'monitor upcalls',
+    syntax: 'monitor upcalls {nocache | wrongvif | wholepkt | bw-upcall}',
+    help: 'stream upcalls as they happen, all or the named types, until Ctrl-C',
+    tokens: {
+      nocache: 'IGMPMSG_NOCACHE: a packet with no entry',
+      wrongvif: 'IGMPMSG_WRONGVIF: a packet on a vif other than the parent',
+      wholepkt: 'IGMPMSG_WHOLEPKT: a packet for the register vif',
+      'bw-upcall': 'IGMPMSG_BW_UPCALL: a bandwidth filter fired',
+    },
+    show: true,
+    interactive: true,
+    run: (_ctx, a) => {
+      const types = TYPES.filter((t) => a.has(t.kw)).map((t) => t.type);
+      return { kind: 'monitor', types: types.length ? types : null };
+    },
+  },
+  {
+    name: 'help',
+    syntax: 'help [<TOPIC:word>]...',
+    help: 'list the commands, or those starting with the given words',
+    tokens: { TOPIC: 'leading words of a command, e.g. show' },
+    run: ({ commands }, a) => {
+      const words = a.list<string>('TOPIC').map((w) => w.toLowerCase());
+      const picked = commands.filter((c) => {
+        const cw = c.name.split(' ');
+        return words.every((w, i) => cw[i]?.startsWith(w));
+      });
+      return { kind: 'help', commands: picked.map((c) => ({ name: c.name, syntax: c.usage ?? c.syntax, help: c.help })) };
+    },
+  },
+  {
+    name: 'exit',
+    syntax: 'exit',
+    help: 'leave the shell (in a batch file: stop reading it)',
+    run: () => ({ kind: 'exit' }),
+  },
+];

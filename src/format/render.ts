@@ -1,0 +1,69 @@
+// Output -> text. The one place that knows which layout each kind of data gets.
+import type { Output } from '../commands/output.js';
+import { captureText, explainText, helpText, injectText, mrtTable, pendingTable } from './misc.js';
+import { mrouteBrief } from './mroute.js';
+import { mrouteCount } from './mroute-count.js';
+import { mrouteDetail } from './mroute-detail.js';
+import { mrouteSummary } from './mroute-summary.js';
+import { mrtstatText } from './mrtstat.js';
+import { bwUpcallTable, mf6cTable, mfcTable, mifTable, vifTable } from './netstat.js';
+import { painter, type RenderOpts } from './style.js';
+import { upcallTable } from './upcalls.js';
+
+/** the text of an output, or null when there is nothing to say (a command that just worked) */
+export function renderText(out: Output, opts: RenderOpts & { width?: number }): string | null {
+  const p = painter(opts.color);
+  switch (out.kind) {
+    case 'ok':
+      return out.message ?? null;
+    case 'mroute':
+      switch (out.view) {
+        case 'brief':
+          return mrouteBrief(out.family, out.entries, out.vifs, out.pending, out.nowMs, p);
+        case 'detail':
+          return mrouteDetail(out.family, out.entries, out.vifs, out.nowMs, p);
+        case 'count':
+          return mrouteCount(out.family, out.entries);
+        case 'summary':
+          return mrouteSummary(out.entries, out.pending);
+      }
+      break;
+    case 'vif':
+      return out.family === 'inet' ? vifTable(out.vifs) : mifTable(out.vifs);
+    case 'mfc':
+      return out.family === 'inet' ? mfcTable(out.entries, out.nowMs) : mf6cTable(out.entries, out.pending);
+    case 'bw-upcall':
+      return bwUpcallTable(out.entries, out.nowMs);
+    case 'pending':
+      return pendingTable(out.family, out.pending, out.nowMs, p);
+    case 'statistics':
+      return mrtstatText(out.family, out.stats);
+    case 'upcalls':
+      return upcallTable(out.upcalls, p);
+    case 'running-config':
+      return out.lines.join('\n');
+    case 'mrt':
+      return mrtTable(out.status, out.apiNames, p);
+    case 'explain':
+      return explainText(out.explanation, p);
+    case 'inject':
+      return injectText(out.vif, out.family, out.result);
+    case 'capture':
+      return captureText(out.vif, out.family, out.packets, p);
+    case 'help':
+      return helpText(out.commands, p, opts.width);
+    case 'monitor':
+    case 'exit':
+      return null;
+  }
+  return null;
+}
+
+/** `| include WORD` / `| exclude WORD` */
+export function filterLines(text: string, pipe: { include: string | null; exclude: string | null }): string {
+  if (pipe.include === null && pipe.exclude === null) return text;
+  return text
+    .split('\n')
+    .filter((l) => (pipe.include === null || l.includes(pipe.include)) && (pipe.exclude === null || !l.includes(pipe.exclude)))
+    .join('\n');
+}

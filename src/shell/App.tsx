@@ -1,0 +1,260 @@
+// The interactive shell: scrollback, live upcall pane, status line and prompt, laid out to
+// the terminal's size (80x24 and up). Commands go through the same table as batch and
+// one-shot modes; this file only decides what to do with keys and results.
+import { Box, useApp, useInput, type Key } from 'ink';
+import { splitKeys } from './split-keys.js';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { execute, makeCtx, type ExecResult } from '../commands/exec.js';
+import { getGrammar } from '../commands/table.js';
+import type { RouterApi, UpcallType } from '../router/api.js';
+import { present } from '../format/present.js';
+import { painter } from '../format/style.js';
+import { upcallLine } from '../format/upcalls.js';
+import { helpLines, tabComplete } from './completion.js';
+import { appendHistory, loadHistory } from './history-file.js';
+import * as ed from './line-editor.js';
+import { PromptLine } from './PromptLine.js';
+import { Scrollback } from './Scrollback.js';
+import { StatusLine } from './StatusLine.js';
+import { UpcallPane } from './UpcallPane.js';
+import { useRouterStatus } from './useRouterStatus.js';
+import { useTerminalSize } from './useTerminalSize.js';
+import { useUpcallFeed } from './useUpcallFeed.js';
+
+export const PROMPT = 'mrsh# ';
+const SCROLLBACK_MAX = 5000;
+
+export interface AppProps {
+  router: RouterApi;
+  color: boolean;
+  /** null: no persistent history (tests) */
+  historyPath: string | null;
+  /** render throttle of the live pane */
+  paneIntervalMs?: number;
+  onExit?: () => void;
+}
+
+/** rows of the upcall pane for a terminal height: smaller terminals keep more scrollback */
+export function paneHeight(rows: number): number {
+  return rows >= 40 ? 9 : rows >= 30 ? 7 : rows >= 20 ? 5 : 3;
+}
+
+export function App(props: AppProps) {
+  const { router } = props;
+  const { exit } = useApp();
+  const { columns, rows } = useTerminalSize();
+  const p = painter(props.color);
+  const cursorPainter = painter(true);
+  const ctx = useRef(makeCtx(router)).current;
+  const grammar = getGrammar();
+
+  const [line, setLineState] = useState<ed.LineState>(ed.EMPTY_LINE);
+  // keys of one input chunk are handled in a row, so each must see the line the last left
+  const lineRef = useRef<ed.LineState>(ed.EMPTY_LINE);
+  const setLine = (s: ed.LineState) => {
+    lineRef.current = s;
+    setLineState(s);
+  };
+  const [scroll, setScroll] = useState<string[]>(() => [
+    p.bold('mrsh') + ' multicast router shell. help lists the commands, ? what may come next, Tab completes.',
+  ]);
+  const [offset, setOffset] = useState(0);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [monitor, setMonitor] = useState<{ types: UpcallType[] | null; lastSeq: number } | null>(null);
+  const history = useRef<string[]>(props.historyPath ? loadHistory(props.historyPath) : []);
+  const histPos = useRef<number>(-1); // -1: editing a new line
+  const draft = useRef<string>('');
+
+  const { snap, tally } = useUpcallFeed(router, props.paneIntervalMs ?? 100);
+  const { status, refresh } = useRouterStatus(router);
+
+  const print = useCallback((text: string | string[]) => {
+    const add = Array.isArray(text) ? text : text.split('\n');
+    setScroll((s) => {
+      const next = s.concat(add);
+      return next.length > SCROLLBACK_MAX ? next.slice(next.length - SCROLLBACK_MAX) : next;
+    });
+    setOffset(0);
+  }, []);
+
+  // monitor mode: append the events that arrived since the last render, coalesced
+  useEffect(() => {
+    if (!monitor) return;
+    const { events, skipped } = tally.since(monitor.lastSeq);
+    const shown = events.filter((e) => !monitor.types || monitor.types.includes(e.type));
+    if (events.length === 0) return;
+    const out: string[] = [];
+    if (skipped) out.push(p.dim(`  ... ${skipped} more upcalls (see show upcalls)`));
+    for (const e of shown) out.push(upcallLine(e, p));
+    if (out.length) print(out);
+    setMonitor({ ...monitor, lastSeq: events[events.length - 1].seq });
+  }, [snap.version]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const finish = useCallback(
+    (r: ExecResult, text: string) => {
+      setBusy(null);
+      refresh();
+      if (r.ok && r.output.kind === 'exit') {
+        props.onExit?.();
+        exit();
+        return;
+      }
+      if (r.ok && r.output.kind === 'monitor') {
+        const last = snap.recent.length ? snap.recent[snap.recent.length - 1].seq : 0;
+        setMonitor({ types: r.output.types, lastSeq: last });
+        print(p.dim('monitoring upcalls, Ctrl-C to stop'));
+        return;
+      }
+      if (!r.ok) {
+        // the line is on screen just above, after the prompt: only the caret and message
+        const e = r.error;
+        print(e.offset === null ? `% ${e.message}` : [`${' '.repeat(PROMPT.length + e.offset)}^`, `% ${e.message}`]);
+        return;
+      }
+      const out = present(r, text, { color: props.color, json: false, width: columns });
+      if (out.text !== null) print(out.text);
+    },
+    [columns, exit, print, props, refresh, snap.recent, p],
+  );
+
+  // runs one line; a line that must wait (vif add on a real link) holds the ones after it
+  const chain = useRef<Promise<void>>(Promise.resolve());
+  const runLine = useCallback(
+    (text: string) => {
+      chain.current = chain.current.then(() => runNow(text));
+    },
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [],
+  );
+  const runNowRef = useRef<(text: string) => Promise<void> | void>(() => {});
+  const runNow = (text: string) => runNowRef.current(text);
+
+  runNowRef.current = (text: string) => {
+    print(PROMPT + text);
+    if (text.trim() === '') return;
+    const h = history.current;
+    if (h[h.length - 1] !== text) {
+      h.push(text);
+      if (props.historyPath) appendHistory(props.historyPath, text, h);
+      if (h.length > 2000) h.splice(0, h.length - 1000);
+    }
+    let r: ReturnType<typeof execute>;
+    try {
+      r = execute(text, ctx);
+    } catch (e) {
+      print(`% internal error: ${(e as Error).message}`);
+      return;
+    }
+    if (r === null) return;
+    if (r instanceof Promise) {
+      setBusy(text.split(' ').slice(0, 2).join(' '));
+      return r.then((res) => finish(res, text));
+    }
+    finish(r, text);
+  };
+
+  const submit = () => {
+    const text = lineRef.current.text;
+    setLine(ed.EMPTY_LINE);
+    histPos.current = -1;
+    runLine(text);
+  };
+
+  useInput((input, key) => {
+    for (const [i, k] of splitKeys(input, key)) onKey(i, k);
+  });
+
+  const onKey = (input: string, key: Key) => {
+    const line = lineRef.current;
+    if (key.ctrl && input === 'c') {
+      if (monitor) {
+        setMonitor(null);
+        print(p.dim('monitor stopped'));
+      } else {
+        print(`${PROMPT}${line.text}^C`);
+        setLine(ed.EMPTY_LINE);
+        histPos.current = -1;
+      }
+      return;
+    }
+    if (key.ctrl && input === 'd') {
+      if (line.text === '') {
+        props.onExit?.();
+        exit();
+      } else setLine(ed.deleteForward(line));
+      return;
+    }
+    if (busy) return; // a command is running (vif add on a real link): keep keys out
+    if (key.return) return submit();
+    if (key.tab) {
+      const r = tabComplete(grammar, line.text.slice(0, line.cursor));
+      if (r.list) {
+        print(PROMPT + line.text);
+        print(helpLines(grammar, line.text.slice(0, line.cursor), columns));
+      }
+      setLine({ text: r.text + line.text.slice(line.cursor), cursor: r.text.length });
+      return;
+    }
+    if (key.upArrow || (key.ctrl && input === 'p')) {
+      const h = history.current;
+      if (h.length === 0) return;
+      if (histPos.current === -1) {
+        draft.current = line.text;
+        histPos.current = h.length - 1;
+      } else histPos.current = Math.max(0, histPos.current - 1);
+      setLine(ed.set(h[histPos.current]));
+      return;
+    }
+    if (key.downArrow || (key.ctrl && input === 'n')) {
+      const h = history.current;
+      if (histPos.current === -1) return;
+      if (histPos.current >= h.length - 1) {
+        histPos.current = -1;
+        setLine(ed.set(draft.current));
+      } else {
+        histPos.current++;
+        setLine(ed.set(h[histPos.current]));
+      }
+      return;
+    }
+    const page = Math.max(1, rows - paneHeight(rows) - 3);
+    if (key.pageUp) return setOffset((o) => Math.min(Math.max(0, scroll.length - page), o + page));
+    if (key.pageDown) return setOffset((o) => Math.max(0, o - page));
+    if (key.leftArrow || (key.ctrl && input === 'b')) return setLine(ed.left(line));
+    if (key.rightArrow || (key.ctrl && input === 'f')) return setLine(ed.right(line));
+    if (key.home || (key.ctrl && input === 'a')) return setLine(ed.home(line));
+    if (key.end || (key.ctrl && input === 'e')) return setLine(ed.end(line));
+    if (key.ctrl && input === 'u') return setLine(ed.killToStart(line));
+    if (key.ctrl && input === 'k') return setLine(ed.killToEnd(line));
+    if (key.ctrl && input === 'w') return setLine(ed.killWord(line));
+    if (key.ctrl && input === 'l') return setScroll([]);
+    // terminals send DEL (0x7f) for Backspace, which Ink reports as delete
+    if (key.backspace || key.delete) return setLine(ed.backspace(line));
+    if (key.ctrl || key.meta || key.escape) return;
+    if (input === '?') {
+      print(PROMPT + line.text + '?');
+      print(helpLines(grammar, line.text.slice(0, line.cursor), columns));
+      return;
+    }
+    if (input) {
+      // a paste may carry several lines: run each complete one
+      const parts = input.replace(/\r\n?/g, '\n').split('\n');
+      if (parts.length === 1) return setLine(ed.insert(line, input));
+      runLine(line.text + parts[0]);
+      for (const l of parts.slice(1, -1)) runLine(l);
+      histPos.current = -1;
+      setLine(ed.set(parts[parts.length - 1]));
+    }
+  };
+
+  const paneH = paneHeight(rows);
+  const scrollH = Math.max(1, rows - paneH - 2);
+  return (
+    <Box flexDirection="column" width={columns} height={rows}>
+      <Scrollback lines={scroll} height={scrollH} offset={offset} />
+      <UpcallPane snap={snap} height={paneH} width={columns} p={p} />
+      <StatusLine status={status} width={columns} busy={busy ? `running ${busy}` : monitor ? 'monitor (Ctrl-C stops)' : null} p={cursorPainter} />
+      <PromptLine prompt={PROMPT} line={line} width={columns} p={cursorPainter} busy={busy !== null} />
+    </Box>
+  );
+}

@@ -1,0 +1,64 @@
+// The process entry: modes, exit codes (0 ok, 1 command error, 2 usage), no ANSI on a pipe.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'mrsh-cli-'));
+
+function mrsh(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), ...args], {
+    cwd: ROOT,
+    input: input ?? '',
+    encoding: 'utf8',
+    env: { ...process.env, FORCE_COLOR: '1', NO_COLOR: '' },
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('one-shot show with --json, exit 0, no ANSI on a pipe', () => {
+  const r = mrsh(['show', 'vif', '--json']);
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(JSON.parse(r.out), { schema: 1, kind: 'vif', family: 'inet', vifs: [] });
+  const t = mrsh(['show', 'mroute']);
+  assert.equal(t.code, 0);
+  assert.match(t.out, /^IP Multicast Routing Table/);
+  assert.doesNotMatch(t.out, /\x1b\[/);
+});
+
+test('one-shot exit codes: 2 for a line that does not parse, 1 for an engine error', () => {
+  const p = mrsh(['mfc', 'add', '10.0.0.1', '239.1.1.1', 'iif', '0', 'ttl=5']);
+  assert.equal(p.code, 2);
+  assert.match(p.err, /\^\n% Invalid input at 'ttl=5'/);
+  const e = mrsh(['vif', 'add', '0', 'virtual', 'eth0']);
+  assert.equal(e.code, 1);
+  assert.match(e.err, /^% vif add: EPERM/);
+  const u = mrsh(['--frobnicate']);
+  assert.equal(u.code, 2);
+  assert.match(u.err, /Unknown argument/);
+});
+
+test('batch from -f and from stdin; FILE:LINE on error; --check', () => {
+  const f = join(dir, 'r.conf');
+  writeFileSync(f, 'mrt init\nvif add 0 virtual eth0\nvif add 40 virtual eth1\nshow vif\n');
+  const r = mrsh(['-f', f]);
+  assert.equal(r.code, 1);
+  assert.equal(r.err, `${f}:3: vif add: EINVAL: vif index 40 out of range (0-31)\n`);
+  assert.equal(r.out, '');
+  const s = mrsh([], 'mrt init\nvif add 0 virtual eth0\nshow vif\n');
+  assert.equal(s.code, 0, s.err);
+  assert.match(s.out, /^IPv4 Virtual Interface Table\n/);
+  const c = mrsh(['-f', f, '--check']);
+  assert.equal(c.code, 1);
+  const g = join(dir, 'good.conf');
+  writeFileSync(g, 'mrt init\nvif add 0 virtual eth0\nshow vif\n');
+  const ok = mrsh(['-f', g, '--check']);
+  assert.equal(ok.code, 0);
+  assert.equal(ok.out, '');
+  assert.equal(ok.err, `${g}: 3 commands OK\n`);
+  const j = mrsh(['-f', g, '--json']);
+  assert.equal(JSON.parse(j.out).vifs.length, 1);
+});
