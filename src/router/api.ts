@@ -195,6 +195,8 @@ export interface RouterApi {
   mrtDone(family: Family): void;
   setPim(family: Family, on: boolean): void;
   setAssert(on: boolean): void;
+  /** The vif whose link leads toward the RP: where in-engine PIM Registers are sent (null: none). */
+  setRegisterVia?(vif: number | null): void;
   /** MRT_API_CONFIG: returns the accepted subset */
   apiConfig(flags: number): number;
   mrtStatus(family: Family): MrtStatus;

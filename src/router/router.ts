@@ -145,26 +145,28 @@ export class Router implements RouterApi {
   }
 
   /**
-   * A kernel-built PIM Register goes toward the RP. The router has no unicast routing
-   * table: it leaves on the link of the register vif's... no: on the first non-register vif
-   * whose link has an address on the RP's /24? Keep it simple and explicit: on the link of
-   * the lowest vif marked as the RP path (`vif add ... rp-path`) — until one is configured
-   * the Register is only counted and captured on the register vif.
+   * A kernel-built PIM Register is a unicast packet toward the RP. mrsh has no unicast
+   * routing table, so the operator names the vif whose link leads to the RP
+   * (`mrt register via N`); it is sent there like any forwarded copy. Until one is set,
+   * Registers are counted (pims_snd_registers_*) and captured on the register vif only.
    */
   private sendRegisterToRp(buf: Uint8Array, off: number, len: number): void {
     const reg = this.inet.regVif;
     if (reg >= 0) this.captures.inet[reg].record(buf, off, len, this.inet.now);
-    const rpPath = this.rpPathVif;
-    const l = rpPath >= 0 ? this.vifLinks.inet[rpPath] : null;
-    if (!l) return;
-    l.send(buf, off, len);
-    if (!this.dirtySet.has(l)) {
-      this.dirtySet.add(l);
-      this.dirty.push(l);
-    }
+    if (this.registerVia >= 0) this.inet.transmit(this.registerVia, buf, off, len);
   }
   /** vif whose link carries Registers toward the RP (-1: none) */
-  rpPathVif = -1;
+  private registerVia = -1;
+
+  setRegisterVia(vif: number | null): void {
+    if (vif === null) {
+      this.registerVia = -1;
+      return;
+    }
+    if (!Number.isInteger(vif) || vif < 0 || vif >= this.inet.maxVifs) fail('EINVAL', `vif ${vif} out of range (0-${this.inet.maxVifs - 1})`);
+    if (!this.inet.vifUsed[vif] || this.inet.vifIsRegister[vif]) fail('EADDRNOTAVAIL', `vif ${vif} is not a configured vif with a link`);
+    this.registerVia = vif;
+  }
 
   private flushTx(): void {
     const d = this.dirty;
@@ -425,7 +427,7 @@ export class Router implements RouterApi {
     if (family === 'inet') this.inet.delVif(this.so4, index);
     else this.inet6.delMif(this.so6, index);
     this.vifSpecs[family].delete(index);
-    if (this.rpPathVif === index && family === 'inet') this.rpPathVif = -1;
+    if (this.registerVia === index && family === 'inet') this.registerVia = -1;
     await this.releaseVifLink(family, index);
   }
 
@@ -779,6 +781,7 @@ export class Router implements RouterApi {
         if (s.remote) parts.push('remote', s.remote);
         lines.push(parts.join(' '));
       }
+      if (family === 'inet' && this.registerVia >= 0) lines.push(`mrt register via ${this.registerVia}`);
       for (const id of e.entryIds('resolved')) {
         const s = this.mfcSpecs[family].get(sgKey(e.originOf(id), e.groupOf(id), family));
         if (!s) continue;

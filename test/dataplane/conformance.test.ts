@@ -448,4 +448,23 @@ describe('engine conformance (inet6 only)', () => {
     h.input(1, h.packet(h.S, h.G, 64));
     assert.deepEqual(h.sent.map((s) => s.vif), [1]);
   });
+
+  it('register mif: every packet a WHOLEPKT upcall, 40-byte header + packet (no in-kernel Register for IPv6)', () => {
+    const h = inet6Harness();
+    const e = h.engine as import('../../src/dataplane/inet6.js').Inet6Engine;
+    h.init();
+    h.addVif(0, 1);
+    e.addMif(h.so, { mifi: 2, flags: 1, pifi: 2 });
+    h.addMfc(h.S, h.G, 0, { 2: 1 });
+    const p = h.packet(h.S, h.G, 64);
+    h.input(1, p);
+    const u = e.upcalls.shift()!;
+    assert.equal(u.type, 3);
+    assert.equal(u.vif, 2);
+    assert.equal(u.bytes.length, 40 + p.length);
+    assert.equal(u.bytes[1], 3);
+    assert.equal(u.bytes.readUInt16LE(2), 2);
+    assert.equal(u.bytes[40 + 7], 63, 'the packet as forwarded: hop limit decremented');
+    assert.equal(h.sent.length, 0);
+  });
 });
