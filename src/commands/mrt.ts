@@ -58,6 +58,19 @@ export const mrtCommands: CommandDef[] = [
     },
   },
   {
+    name: 'mrt register via',
+    syntax: 'mrt register via (<N:vif>|none)',
+    help: 'send in-engine PIM Registers toward the RP out of vif N (mrsh has no unicast routing table)',
+    tokens: { N: 'the vif whose link leads to the RP' },
+    mutates: true,
+    run: ({ router }, a) => {
+      if (!router.setRegisterVia) a.fail('via', 'this router cannot send Registers');
+      const n = a.get<number>('N');
+      call('mrt register via', () => router.setRegisterVia!(n === undefined ? null : n));
+      return OK;
+    },
+  },
+  {
     name: 'show mrt',
     syntax: 'show mrt',
     help: 'version, API supported and configured, PIM and assert modes of both families',
