@@ -1,0 +1,12 @@
+{
+  "targets": [
+    {
+      "target_name": "mrsh_io",
+      "sources": ["native/mrsh_io.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-Wno-format-truncation"],
+      "conditions": [
+        ["OS!='linux'", { "type": "none", "sources": [] }]
+      ]
+    }
+  ]
+}

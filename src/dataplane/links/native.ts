@@ -1,0 +1,132 @@
+// Loads the native packet I/O addon (native/mrsh_io.c, built by scripts/build-native.mjs)
+// once, and says plainly why it cannot be used when it cannot: TUN and packet links need
+// both the addon and CAP_NET_ADMIN/CAP_NET_RAW, virtual links need neither.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeIfInfo {
+  ifindex: number;
+  mtu: number;
+  mac: Buffer;
+  addrs4: string[];
+  addrs6: string[];
+}
+
+export interface NativeTun extends NativeIfInfo {
+  fd: number;
+  name: string;
+  /** false when an existing (persistent) device was attached to */
+  created: boolean;
+}
+
+export interface NativePacket extends NativeIfInfo {
+  fd: number;
+}
+
+/** Opaque token of an active uv_poll; also the `this` of its callbacks. */
+export type PollHandle = object;
+
+export interface NativeIo {
+  ifInfo(name: string, netns: string | null): NativeIfInfo;
+  openTun(name: string, mtu: number, netns: string | null): NativeTun;
+  openPacket(ifname: string, netns: string | null): NativePacket;
+  /** count of datagrams read, or -errno when nothing was read because of an error */
+  recvTun(fd: number, buf: Buffer, slot: number, maxSlots: number, offsets: Int32Array, lengths: Int32Array): number;
+  /** stats[0] += dropped frames, stats[1] += checksums completed, stats[2] = frames read */
+  recvPacket(
+    fd: number,
+    buf: Buffer,
+    slot: number,
+    maxSlots: number,
+    offsets: Int32Array,
+    lengths: Int32Array,
+    stats: Int32Array,
+  ): number;
+  /** returns datagrams sent (the rest were dropped); result[0] = bytes sent */
+  sendTun(
+    fd: number,
+    bufs: (Uint8Array | null)[],
+    bufIdx: Int32Array,
+    offs: Int32Array,
+    lens: Int32Array,
+    count: number,
+    result: Float64Array,
+  ): number;
+  sendPacket(
+    fd: number,
+    bufs: (Uint8Array | null)[],
+    bufIdx: Int32Array,
+    offs: Int32Array,
+    lens: Int32Array,
+    count: number,
+    srcMac: Buffer,
+    result: Float64Array,
+  ): number;
+  close(fd: number): number;
+  /** callback(status): status < 0 is a libuv error code */
+  pollStart(fd: number, callback: (status: number) => void): PollHandle;
+  pollStop(handle: PollHandle): void;
+}
+
+let loaded: NativeIo | null | undefined;
+let loadError: string | null = null;
+
+function addonPath(): string {
+  // src/dataplane/links/ and dist/dataplane/links/ both sit three levels below the root.
+  const here = dirname(fileURLToPath(import.meta.url));
+  return resolve(here, '..', '..', '..', 'build', 'Release', 'mrsh_io.node');
+}
+
+/** The addon, or null when it is not built or cannot be loaded (see nativeUnavailableReason). */
+export function loadNative(): NativeIo | null {
+  if (loaded !== undefined) return loaded;
+  const path = addonPath();
+  if (process.platform !== 'linux') {
+    loadError = `TUN and packet links need Linux (this is ${process.platform})`;
+    loaded = null;
+  } else if (!existsSync(path)) {
+    loadError = `native addon not built: ${path} is missing (run npm install, or node scripts/build-native.mjs)`;
+    loaded = null;
+  } else {
+    try {
+      loaded = createRequire(import.meta.url)(path) as NativeIo;
+    } catch (e) {
+      loadError = `native addon not built: ${(e as Error).message}`;
+      loaded = null;
+    }
+  }
+  return loaded;
+}
+
+/** Why TUN and packet links cannot be opened here, or null when they can. */
+export function nativeUnavailableReason(): string | null {
+  if (!loadNative()) return loadError;
+  const euid = typeof process.geteuid === 'function' ? process.geteuid() : 0;
+  if (euid !== 0 && !hasNetAdmin()) {
+    return `not root (euid ${euid}): TUN and packet links need CAP_NET_ADMIN and CAP_NET_RAW`;
+  }
+  return null;
+}
+
+// CAP_NET_ADMIN (12) and CAP_NET_RAW (13) in the effective set, for non-root users given them.
+function hasNetAdmin(): boolean {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const m = /^CapEff:\s*([0-9a-f]+)/m.exec(status);
+    if (!m) return false;
+    const eff = BigInt('0x' + m[1]);
+    return (eff & (1n << 12n)) !== 0n && (eff & (1n << 13n)) !== 0n;
+  } catch {
+    return false;
+  }
+}
+
+/** Throws an Error carrying the reason when native links cannot be used. */
+export function requireNative(): NativeIo {
+  const why = nativeUnavailableReason();
+  const io = loadNative();
+  if (why || !io) throw Object.assign(new Error(why ?? 'native addon unavailable'), { code: 'ENOTSUP' });
+  return io;
+}

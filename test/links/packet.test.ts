@@ -1,0 +1,292 @@
+// Packet links on real veth pairs in namespaces made for this test:
+//   ns a (sender, a0) ── veth ── r0 [ns r: packet links] r1 ── veth ── b0 (ns b, receiver)
+// The sender keeps tx checksum offload ON, so what r0 reads is CHECKSUM_PARTIAL
+// (native-io.md pitfall 1) and must come out with valid UDP checksums.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import type { Link, RxBatch } from '../../src/dataplane/links/link.js';
+import { openPacketLink } from '../../src/dataplane/links/packet.js';
+import {
+  Netns,
+  buildUdp,
+  nsExec,
+  skipReason,
+  sleep,
+  txOffloadOn,
+  udpChecksumOk,
+  udpCsumErrors,
+  udpPayload,
+  udpReceive,
+  udpSend,
+  until,
+} from './helpers.js';
+
+const why = skipReason();
+
+interface Got {
+  bytes: Buffer;
+  eth: Buffer;
+}
+
+/** Copy every datagram out of the batch (the batch memory is reused after the callback). */
+function collector(into: Got[]): (b: RxBatch) => void {
+  return (b) => {
+    for (let i = 0; i < b.count; i++) {
+      const off = b.offsets[i]!;
+      into.push({
+        bytes: Buffer.from(b.buf.subarray(off, off + b.lengths[i]!)),
+        eth: Buffer.from(b.buf.subarray(off - 14, off)),
+      });
+    }
+  };
+}
+
+function macOf(ns: string, dev: string): string {
+  return nsExec(ns, 'cat', [`/sys/class/net/${dev}/address`]).trim();
+}
+
+const hasPython = ((): boolean => {
+  try {
+    execFileSync('python3', ['-c', 'import socket'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe('packet link', { skip: why ?? false }, () => {
+  const nets = new Netns();
+  const links: Link[] = [];
+  let A = '';
+  let R = '';
+  let B = '';
+  let offloadNote = '';
+
+  before(() => {
+    A = nets.add('a');
+    R = nets.add('r');
+    B = nets.add('b');
+    nets.veth(A, 'a0', R, 'r0');
+    nets.veth(R, 'r1', B, 'b0');
+    nsExec(A, 'ip', ['addr', 'add', '10.77.1.1/24', 'dev', 'a0']);
+    nsExec(A, 'ip', ['-6', 'addr', 'add', 'fd77:1::1/64', 'dev', 'a0', 'nodad']);
+    nsExec(R, 'ip', ['addr', 'add', '10.77.1.2/24', 'dev', 'r0']);
+    nsExec(R, 'ip', ['addr', 'add', '10.77.2.2/24', 'dev', 'r1']);
+    nsExec(B, 'ip', ['addr', 'add', '10.77.2.1/24', 'dev', 'b0']);
+    nsExec(B, 'ip', ['-6', 'addr', 'add', 'fd77:2::1/64', 'dev', 'b0', 'nodad']);
+    // Receivers accept forwarded sources: reverse path via the router.
+    nsExec(B, 'ip', ['route', 'add', 'default', 'via', '10.77.2.2']);
+    nsExec(B, 'ip', ['-6', 'route', 'add', 'default', 'via', 'fd77:2::2', 'dev', 'b0', 'onlink']);
+    const off = txOffloadOn(A, 'a0');
+    offloadNote = off.confirmed ? 'tx offload confirmed on' : (off.why ?? 'ethtool did not confirm tx on');
+  });
+
+  after(async () => {
+    for (const l of links.splice(0)) await l.close();
+    nets.cleanup();
+  });
+
+  const open = async (ifname: string): Promise<Link> => {
+    const l = await openPacketLink(ifname, { netns: R });
+    links.push(l);
+    return l;
+  };
+
+  it('describes the interface', async () => {
+    const l = await open('r0');
+    assert.equal(l.kind, 'packet');
+    assert.equal(l.name, 'r0');
+    assert.equal(l.mtu, 1500);
+    assert.equal(l.ifindex, Number(nsExec(R, 'cat', ['/sys/class/net/r0/ifindex']).trim()));
+    assert.deepEqual([...l.addrs4], ['10.77.1.2']);
+    await l.close();
+    links.splice(links.indexOf(l), 1);
+  });
+
+  it('receives IPv4 and IPv6 UDP multicast with valid checksums despite tx offload', async (t) => {
+    t.diagnostic(offloadNote);
+    const l = await open('r0');
+    const got: Got[] = [];
+    l.start(collector(got));
+    udpSend(A, 4, '239.77.0.1', 5000, '10.77.1.1', 5, 'v4', 7);
+    udpSend(A, 6, 'ff15::77:1', 5000, '::%a0', 5, 'v6', 9);
+    const mine = (g: Got): boolean => udpPayload(g.bytes).dport === 5000;
+    assert.ok(await until(() => got.filter(mine).length >= 10, 3000), `got ${got.filter(mine).length}/10`);
+    const v4 = got.filter(mine).filter((g) => g.bytes[0]! >> 4 === 4);
+    const v6 = got.filter(mine).filter((g) => g.bytes[0]! >> 4 === 6);
+    assert.deepEqual(
+      v4.map((g) => udpPayload(g.bytes).payload),
+      [0, 1, 2, 3, 4].map((i) => `v4-${i}`),
+    );
+    assert.deepEqual(
+      v6.map((g) => udpPayload(g.bytes).payload),
+      [0, 1, 2, 3, 4].map((i) => `v6-${i}`),
+    );
+    for (const g of v4) {
+      const p = udpPayload(g.bytes);
+      assert.equal(p.src, '10.77.1.1');
+      assert.equal(p.dst, '239.77.0.1');
+      assert.equal(p.ttl, 7);
+      assert.ok(udpChecksumOk(g.bytes), 'IPv4 UDP checksum valid');
+      assert.equal(g.bytes.length, 20 + 8 + 4, 'length is the IP datagram, Ethernet header stripped');
+    }
+    for (const g of v6) {
+      const p = udpPayload(g.bytes);
+      assert.equal(p.dst, 'ff15::77:1');
+      assert.equal(p.ttl, 9);
+      assert.ok(udpChecksumOk(g.bytes), 'IPv6 UDP checksum valid');
+    }
+    const completed = (l as unknown as { checksumsCompleted: number }).checksumsCompleted;
+    t.diagnostic(`CHECKSUM_PARTIAL frames completed: ${completed}`);
+    if (offloadNote === 'tx offload confirmed on') assert.ok(completed >= 10, 'the partial-checksum path was exercised');
+    assert.ok(l.counters.rxPackets >= 10);
+    assert.ok(l.counters.rxBytes >= 10 * 32);
+    await l.close();
+    links.splice(links.indexOf(l), 1);
+  });
+
+  it('drops non-IP frames and counts them', { skip: hasPython ? false : 'python3 not available to send a raw frame' }, async () => {
+    const l = await open('r0');
+    const got: Got[] = [];
+    l.start(collector(got));
+    const py =
+      'import socket,sys\n' +
+      's=socket.socket(socket.AF_PACKET,socket.SOCK_RAW)\n' +
+      's.bind(("a0",0))\n' +
+      'for i in range(3): s.send(bytes.fromhex("ffffffffffff020000000001" + "88b5") + b"not ip" * 10)\n';
+    nsExec(A, 'python3', ['-c', py]);
+    assert.ok(await until(() => l.counters.rxDropped >= 3, 2000), `rxDropped ${l.counters.rxDropped}`);
+    assert.equal(got.filter((g) => g.bytes.includes(Buffer.from('not ip'))).length, 0);
+    await l.close();
+    links.splice(links.indexOf(l), 1);
+  });
+
+  it('sends with the multicast MAC, its own source MAC, and does not read its own frames back', async () => {
+    const out = await open('r1');
+    const own: Got[] = [];
+    out.start(collector(own));
+    const rx4 = await udpReceive(B, 4, '239.77.0.2', 5001, '10.77.2.1');
+    const rx6 = await udpReceive(B, 6, 'ff15::77:2', 5001, '::%b0');
+    const tap = await openPacketLink('b0', { netns: B });
+    links.push(tap);
+    const tapped: Got[] = [];
+    tap.start(collector(tapped));
+    try {
+      const d4 = [0, 1, 2].map((i) => buildUdp('10.77.1.1', '239.77.0.2', 5001, `tx4-${i}`));
+      const d6 = [0, 1, 2].map((i) => buildUdp('fd77:1::1', 'ff15::77:2', 5001, `tx6-${i}`));
+      // One shared buffer with several datagrams in it, as the router sends slices of its ring.
+      const shared = Buffer.concat([d4[1]!, d6[1]!]);
+      out.send(d4[0]!, 0, d4[0]!.length);
+      out.send(d6[0]!, 0, d6[0]!.length);
+      out.send(shared, 0, d4[1]!.length);
+      out.send(shared, d4[1]!.length, d6[1]!.length);
+      out.send(d4[2]!, 0, d4[2]!.length);
+      out.send(d6[2]!, 0, d6[2]!.length);
+      out.flush();
+      assert.equal(out.counters.txPackets, 6);
+      assert.equal(out.counters.txDropped, 0);
+      assert.equal(out.counters.txBytes, 3 * d4[0]!.length + 3 * d6[0]!.length);
+      await Promise.all([rx4.waitFor(3, 3000), rx6.waitFor(3, 3000)]);
+      assert.deepEqual(rx4.messages.map((m) => m.payload), ['tx4-0', 'tx4-1', 'tx4-2']);
+      assert.deepEqual(rx6.messages.map((m) => m.payload), ['tx6-0', 'tx6-1', 'tx6-2']);
+      assert.equal(rx4.messages[0]!.from, '10.77.1.1');
+
+      await until(() => tapped.filter((g) => udpPayload(g.bytes).dport === 5001).length >= 6, 2000);
+      const srcMac = Buffer.from(macOf(R, 'r1').replace(/:/g, ''), 'hex');
+      const frames = tapped.filter((g) => udpPayload(g.bytes).dport === 5001);
+      assert.equal(frames.length, 6);
+      for (const f of frames) {
+        const v4 = f.bytes[0]! >> 4 === 4;
+        assert.equal(f.eth.subarray(0, 6).toString('hex'), v4 ? '01005e4d0002' : '333300770002');
+        assert.deepEqual(f.eth.subarray(6, 12), srcMac);
+        assert.equal(f.eth.readUInt16BE(12), v4 ? 0x0800 : 0x86dd);
+      }
+      await sleep(100);
+      assert.equal(own.filter((g) => udpPayload(g.bytes).dport === 5001).length, 0, 'own transmissions not looped back');
+    } finally {
+      rx4.stop();
+      rx6.stop();
+    }
+  });
+
+  it('counts refused datagrams in txDropped and keeps sending the rest', async () => {
+    const out = await open('r1');
+    const rx = await udpReceive(B, 4, '239.77.0.3', 5002, '10.77.2.1');
+    try {
+      const ok1 = buildUdp('10.77.1.1', '239.77.0.3', 5002, 'before');
+      const big = buildUdp('10.77.1.1', '239.77.0.3', 5002, 'x'.repeat(1600)); // > MTU: EMSGSIZE
+      const junk = Buffer.alloc(40); // not IP at all
+      const ok2 = buildUdp('10.77.1.1', '239.77.0.3', 5002, 'after');
+      out.send(ok1, 0, ok1.length);
+      out.send(big, 0, big.length);
+      out.send(junk, 0, junk.length);
+      out.send(ok2, 0, ok2.length);
+      assert.doesNotThrow(() => out.flush());
+      assert.equal(out.counters.txPackets, 2);
+      assert.equal(out.counters.txDropped, 2);
+      await rx.waitFor(2, 3000);
+      assert.deepEqual(rx.messages.map((m) => m.payload), ['before', 'after']);
+    } finally {
+      rx.stop();
+    }
+  });
+
+  it('forwards CHECKSUM_PARTIAL input to a receiver that verifies the checksum', async (t) => {
+    t.diagnostic(offloadNote);
+    const inl = await open('r0');
+    const outl = await open('r1');
+    const rx4 = await udpReceive(B, 4, '239.77.0.4', 5003, '10.77.2.1');
+    const rx6 = await udpReceive(B, 6, 'ff15::77:4', 5003, '::%b0');
+    const errs4 = udpCsumErrors(B, 4);
+    const errs6 = udpCsumErrors(B, 6);
+    // A minimal relay: what the router does, minus the MFC lookup.
+    inl.start((b) => {
+      for (let i = 0; i < b.count; i++) {
+        const off = b.offsets[i]!;
+        const v = b.buf[off]! >> 4;
+        const dst4 = v === 4 && b.buf[off + 16] === 239 && b.buf[off + 17] === 77;
+        const dst6 = v === 6 && b.buf[off + 24] === 0xff && b.buf[off + 25] === 0x15;
+        if (dst4 || dst6) outl.send(b.buf, off, b.lengths[i]!);
+      }
+      outl.flush();
+    });
+    try {
+      udpSend(A, 4, '239.77.0.4', 5003, '10.77.1.1', 10, 'fwd4');
+      udpSend(A, 6, 'ff15::77:4', 5003, '::%a0', 10, 'fwd6');
+      await Promise.all([rx4.waitFor(10, 3000), rx6.waitFor(10, 3000)]);
+      assert.equal(rx4.messages.length, 10, 'all IPv4 datagrams delivered (a bad checksum is dropped by the receiver)');
+      assert.equal(rx6.messages.length, 10, 'all IPv6 datagrams delivered');
+      assert.equal(udpCsumErrors(B, 4), errs4, 'no UDP checksum errors at the receiver');
+      assert.equal(udpCsumErrors(B, 6), errs6, 'no UDP6 checksum errors at the receiver');
+    } finally {
+      rx4.stop();
+      rx6.stop();
+    }
+  });
+
+  it('costs no CPU while idle', async () => {
+    const l = await open('r0');
+    l.start(() => {});
+    await sleep(50);
+    const c0 = process.cpuUsage();
+    await sleep(1000);
+    const c = process.cpuUsage(c0);
+    assert.ok(c.user + c.system < 100_000, `idle CPU ${(c.user + c.system) / 1000} ms over 1 s`);
+  });
+
+  it('removes itself cleanly: close is idempotent and later sends are dropped', async () => {
+    const l = await open('r1');
+    l.start(() => {});
+    await l.close();
+    await l.close();
+    const d = buildUdp('10.77.1.1', '239.77.0.9', 5009, 'late');
+    l.send(d, 0, d.length);
+    l.flush();
+    assert.equal(l.counters.txDropped, 1);
+  });
+});
+
+if (why) {
+  it('packet link tests', (t) => t.skip(why));
+}
