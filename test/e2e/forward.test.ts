@@ -1,0 +1,187 @@
+// End to end: a sender and three receivers in network namespaces this test creates, the
+// router (a real mrsh Router in its own namespace) connected (a) by veth pairs it reads
+// with AF_PACKET and (b) by TUN devices it creates, moved into the host namespaces.
+// Real UDP sockets send; real sockets that joined the group receive; a packet capture on
+// each receiver checks TTL / hop limit and checksums on the wire.
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { Netns, nsExec, sh, skipReason, udpReceive, udpSend, sleep, type UdpReceiver } from '../links/helpers.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const PORT = 5400;
+
+class RouterChild {
+  private child: ChildProcess;
+  private queue: ((v: { ok: boolean; output?: unknown; error?: string }) => void)[] = [];
+  ready: Promise<void>;
+  constructor(ns: string) {
+    this.child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', 'test/e2e/router-child.ts'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+    const rl = createInterface({ input: this.child.stdout! });
+    let resolveReady!: () => void;
+    this.ready = new Promise((r) => (resolveReady = r));
+    rl.on('line', (l) => {
+      const m = JSON.parse(l);
+      if (m.ready) resolveReady();
+      else this.queue.shift()?.(m);
+    });
+  }
+  cmd(line: string): Promise<{ ok: boolean; output?: any; error?: string }> {
+    return new Promise((res) => {
+      this.queue.push(res);
+      this.child.stdin!.write(line + '\n');
+    });
+  }
+  async must(line: string): Promise<any> {
+    const r = await this.cmd(line);
+    if (!r.ok) throw new Error(`${line}: ${r.error}`);
+    return r.output;
+  }
+  stop(): void {
+    this.child.stdin!.end();
+    setTimeout(() => this.child.kill('SIGKILL'), 2000).unref();
+  }
+}
+
+interface Capture {
+  pkts: { v: number; ttl: number; hdr_ok: boolean; udp_ok: boolean; payload: string }[];
+  stop(): void;
+}
+function capture(ns: string, ifname: string, seconds = 15): Promise<Capture> {
+  const child = spawn('ip', ['netns', 'exec', ns, 'python3', `${ROOT}test/e2e/capture.py`, ifname, String(PORT), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const pkts: Capture['pkts'] = [];
+  return new Promise((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    const t = setTimeout(() => reject(new Error('capture did not start')), 5000);
+    rl.on('line', (l) => {
+      if (l === 'ready') {
+        clearTimeout(t);
+        resolve({ pkts, stop: () => child.kill() });
+      } else pkts.push(JSON.parse(l));
+    });
+  });
+}
+
+const why = skipReason();
+
+for (const kind of ['packet', 'tun'] as const) {
+  describe(`end to end over ${kind === 'packet' ? 'veth + AF_PACKET' : 'TUN'} links`, { concurrency: false }, () => {
+    const ns = new Netns(`mrsh-e-${process.pid}-${kind[0]}`);
+    let S = '';
+    let R = '';
+    const O: string[] = [];
+    let router: RouterChild | null = null;
+    const recv: UdpReceiver[] = [];
+    const caps: Capture[] = [];
+    const ifS = kind === 'packet' ? 's0' : 'mt0';
+    const ifO = (i: number) => (kind === 'packet' ? 'o0' : `mt${i}`);
+
+    before(async () => {
+      if (why) return;
+      S = ns.add('s');
+      R = ns.add('r');
+      for (let i = 1; i <= 3; i++) O.push(ns.add(`o${i}`));
+      router = new RouterChild(R);
+      await router.ready;
+      await router.must('mrt init ipv4');
+      await router.must('mrt init ipv6');
+      if (kind === 'packet') {
+        ns.veth(S, 's0', R, 'r0');
+        for (let i = 1; i <= 3; i++) ns.veth(O[i - 1], 'o0', R, `r${i}`);
+        for (let i = 0; i <= 3; i++) {
+          await router.must(`vif add ${i} dev r${i}`);
+          await router.must(`vif add ${i} dev r${i} ipv6`);
+        }
+      } else {
+        // TUN devices created by the router in its namespace, then moved next to the hosts.
+        for (let i = 0; i <= 3; i++) {
+          await router.must(`vif add ${i} tun mt${i} local 10.77.${i}.1`);
+          await router.must(`vif add ${i} tun mt${i} ipv6`);
+          nsExec(R, 'ip', ['link', 'set', `mt${i}`, 'netns', i === 0 ? S : O[i - 1]]);
+        }
+        nsExec(S, 'ip', ['link', 'set', 'mt0', 'up']);
+        for (let i = 1; i <= 3; i++) nsExec(O[i - 1], 'ip', ['link', 'set', `mt${i}`, 'up']);
+      }
+      nsExec(S, 'ip', ['addr', 'add', '10.77.0.2/24', 'dev', ifS]);
+      nsExec(S, 'ip', ['-6', 'addr', 'add', '2001:db8:77::2/64', 'dev', ifS, 'nodad']);
+      nsExec(S, 'ip', ['route', 'add', '239.0.0.0/8', 'dev', ifS]);
+      nsExec(S, 'ip', ['-6', 'route', 'add', 'ff0e::/16', 'dev', ifS]);
+      for (let i = 1; i <= 3; i++) {
+        nsExec(O[i - 1], 'ip', ['addr', 'add', `10.77.${i}.2/24`, 'dev', ifO(i)]);
+        nsExec(O[i - 1], 'ip', ['-6', 'addr', 'add', `2001:db8:77:${i}::2/64`, 'dev', ifO(i), 'nodad']);
+        nsExec(O[i - 1], 'ip', ['route', 'add', '239.0.0.0/8', 'dev', ifO(i)]);
+        nsExec(O[i - 1], 'ip', ['-6', 'route', 'add', 'ff0e::/16', 'dev', ifO(i)]);
+      }
+      if (kind === 'packet') nsExec(S, 'ethtool', ['-K', 's0', 'tx', 'on'], { allowFail: true }); // offload ON: mrsh must complete checksums
+    });
+
+    after(() => {
+      for (const r of recv.splice(0)) r.stop();
+      for (const c of caps.splice(0)) c.stop();
+      router?.stop();
+      ns.cleanup();
+    });
+
+    for (const fam of [4, 6] as const) {
+      it(`IPv${fam}: TTL thresholds, held packets, decrement, checksums, wrong-vif`, async (t) => {
+        if (why) return t.skip(why);
+        const r = router!;
+        const G = fam === 4 ? '239.77.1.1' : 'ff0e::77:1';
+        const Ssrc = fam === 4 ? '10.77.0.2' : '2001:db8:77::2';
+        const v6 = fam === 6 ? ' ipv6' : '';
+        const rx: UdpReceiver[] = [];
+        const cp: Capture[] = [];
+        for (let i = 1; i <= 3; i++) {
+          rx.push(await udpReceive(O[i - 1], fam, G, PORT, fam === 4 ? `10.77.${i}.2` : `::%${ifO(i)}`));
+          cp.push(await capture(O[i - 1], ifO(i)));
+        }
+        recv.push(...rx);
+        caps.push(...cp);
+        await sleep(300);
+        // No entry yet: the first packets are held (3 IPv4, 5 IPv6) and a NOCACHE goes up.
+        const sIfc = fam === 4 ? '10.77.0.2' : `::%${ifS}`;
+        udpSend(S, fam, G, PORT, sIfc, 6, `held${fam}`, 8, 2);
+        await sleep(200);
+        const ups = (await r.must('!json upcalls')) as { type: string; group: string }[];
+        assert.ok(ups.some((u) => u.type === 'NOCACHE' && u.group === G), `NOCACHE for ${G}: ${JSON.stringify(ups)}`);
+        // IPv4: thresholds 1, 4, 8 with TTL 8: vif 3 gets nothing (8 is not above 8).
+        // IPv6 has no thresholds: every mif in the set.
+        const oifs = fam === 4 ? 'oif 1:1 oif 2:4 oif 3:8' : 'oif 1 oif 2';
+        await r.must(`mfc add ${Ssrc} ${G} iif 0 ${oifs}`);
+        const held = fam === 4 ? 3 : 5;
+        udpSend(S, fam, G, PORT, sIfc, 5, `fwd${fam}`, 8, 2);
+        await rx[0].waitFor(held + 5, 3000);
+        await rx[1].waitFor(held + 5, 3000);
+        await sleep(300);
+        assert.equal(rx[0].messages.length, held + 5, 'receiver 1: held packets then the flow');
+        assert.equal(rx[1].messages.length, held + 5, 'receiver 2');
+        assert.equal(rx[2].messages.length, 0, fam === 4 ? 'receiver 3: TTL 8 not above threshold 8' : 'receiver 3: not in the set');
+        assert.ok(rx[0].messages.some((m) => m.payload.startsWith(`held${fam}`)));
+        for (const p of cp[0].pkts.concat(cp[1].pkts)) {
+          assert.equal(p.ttl, 7, 'TTL / hop limit decremented once');
+          assert.ok(p.hdr_ok, 'IPv4 header checksum valid');
+          assert.ok(p.udp_ok, 'UDP checksum valid on the wire');
+        }
+        assert.ok(cp[0].pkts.length >= held + 5);
+        // Wrong vif: the same (S,G) arriving from receiver 1's side is counted, not forwarded.
+        if (fam === 4) await r.must('mrt assert enable');
+        else await r.must('mrt pim enable ipv6');
+        const before2 = rx[1].messages.length;
+        nsExec(O[0], 'ip', [fam === 4 ? 'addr' : '-6', ...(fam === 4 ? [] : ['addr']), 'add', Ssrc + (fam === 4 ? '/32' : '/128'), 'dev', ifO(1), ...(fam === 6 ? ['nodad'] : [])]);
+        udpSend(O[0], fam, G, PORT, fam === 4 ? Ssrc : `::%${ifO(1)}`, 3, `wrong${fam}`, 8, 2);
+        await sleep(500);
+        assert.equal(rx[1].messages.length, before2, 'wrong-vif arrivals are not forwarded');
+        const mfc = (await r.must(`!json listMfc ${fam === 4 ? 'inet' : 'inet6'}`)) as { group: string; wrongIf: number; packets: number }[];
+        const e = mfc.find((m) => m.group === G)!;
+        assert.equal(e.wrongIf, 3);
+        assert.equal(e.packets, held + 5);
+        const ups2 = (await r.must('!json upcalls')) as { type: string; group: string }[];
+        assert.ok(ups2.some((u) => u.type === 'WRONGVIF' && u.group === G), 'WRONGVIF reported');
+        for (const x of rx) x.stop();
+        for (const c of cp) c.stop();
+      });
+    }
+  });
+}
