@@ -1,0 +1,102 @@
+// Network namespaces for the forwarding benchmark:
+//
+//   ns S (sender) s0 ── veth ── r0 [ns R: router] r1 ── veth ── o0 (ns O1, receiver)
+//                                                 r2 ── veth ── o0 (ns O2, receiver)
+//                                                 r3 ── veth ── o0 (ns O3, receiver)
+//
+// Addresses (10.91.0.0/16) exist only inside these namespaces. The router's receive work
+// is steered to core 0 (RPS on r0), so whatever forwards - the kernel or mrsh - pays on
+// core 0 for the same kernel work: the router namespace's input, the copies out, veth xmit.
+// Receivers cost the router's core as little as possible: nothing listens in their
+// namespaces, so each frame ends in the receiver's ip_rcv (unjoined group, dropped) and is
+// counted by o0's rx_packets. That small drop runs on core 0 for the kernel and mrsh alike.
+// Steering receivers to core 1 with RPS instead costs one inter-processor interrupt per
+// frame sent from process context (mrsh's sendmmsg) but one per softirq batch for the
+// kernel's own forwarding; on a VM an IPI is an MSR write and a VM exit, which skewed the
+// comparison by itself (measured: a third of core 0 in native_write_msr). A tc ingress
+// drop would be cheaper still, but this kernel has no matchall/gact modules.
+import { execFileSync } from 'node:child_process';
+
+export interface Topology {
+  sender: string;
+  router: string;
+  receivers: string[];
+  /** router-side interface names */
+  iif: string;
+  oifs: string[];
+  senderAddr: string;
+  receiverAddrs: string[];
+}
+
+export function sh(cmd: string, args: string[], allowFail = false): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    if (allowFail) return '';
+    const err = e as { stderr?: string; message: string };
+    throw new Error(`${cmd} ${args.join(' ')}: ${(err.stderr ?? err.message).trim()}`);
+  }
+}
+
+export const inNs = (ns: string, cmd: string, args: string[], allowFail = false): string =>
+  sh('ip', ['netns', 'exec', ns, cmd, ...args], allowFail);
+
+function addNs(name: string): void {
+  sh('ip', ['netns', 'del', name], true);
+  sh('ip', ['netns', 'add', name]);
+  inNs(name, 'ip', ['link', 'set', 'lo', 'up']);
+  // No IPv6 chatter (MLD, ND, RS) on the measured links.
+  inNs(name, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+  // Receivers join up to 1000 groups in one socket.
+  inNs(name, 'sysctl', ['-qw', 'net.ipv4.igmp_max_memberships=2048']);
+}
+
+function veth(nsA: string, a: string, nsB: string, b: string): void {
+  sh('ip', ['link', 'add', a, 'netns', nsA, 'type', 'veth', 'peer', 'name', b, 'netns', nsB]);
+  inNs(nsA, 'ip', ['link', 'set', a, 'up']);
+  inNs(nsB, 'ip', ['link', 'set', b, 'up']);
+}
+
+/** Receive Packet Steering: which CPUs process what arrives on dev (hex mask). */
+export function steer(ns: string, dev: string, mask: string): void {
+  inNs(ns, 'sh', ['-c', `echo ${mask} > /sys/class/net/${dev}/queues/rx-0/rps_cpus`], true);
+}
+
+export function buildTopology(prefix = `mrsh-b-${process.pid}`, receivers = 3): Topology {
+  const t: Topology = {
+    sender: `${prefix}-s`,
+    router: `${prefix}-r`,
+    receivers: Array.from({ length: receivers }, (_, i) => `${prefix}-o${i + 1}`),
+    iif: 'r0',
+    oifs: Array.from({ length: receivers }, (_, i) => `r${i + 1}`),
+    senderAddr: '10.91.0.1',
+    receiverAddrs: Array.from({ length: receivers }, (_, i) => `10.91.${i + 1}.1`),
+  };
+  try {
+    for (const ns of [t.sender, t.router, ...t.receivers]) addNs(ns);
+    veth(t.sender, 's0', t.router, 'r0');
+    inNs(t.sender, 'ip', ['addr', 'add', '10.91.0.1/24', 'dev', 's0']);
+    inNs(t.router, 'ip', ['addr', 'add', '10.91.0.2/24', 'dev', 'r0']);
+    t.receivers.forEach((ns, i) => {
+      veth(t.router, `r${i + 1}`, ns, 'o0');
+      inNs(t.router, 'ip', ['addr', 'add', `10.91.${i + 1}.2/24`, 'dev', `r${i + 1}`]);
+      inNs(ns, 'ip', ['addr', 'add', `10.91.${i + 1}.1/24`, 'dev', 'o0']);
+      inNs(ns, 'ip', ['route', 'add', 'default', 'via', `10.91.${i + 1}.2`]);
+
+    });
+    steer(t.router, 'r0', '1');
+    return t;
+  } catch (e) {
+    teardown(t);
+    throw e;
+  }
+}
+
+export function teardown(t: Topology): void {
+  for (const ns of [t.sender, t.router, ...t.receivers]) sh('ip', ['netns', 'del', ns], true);
+}
+
+/** A device's kernel counter (rx_packets, tx_packets, rx_dropped...) in a namespace. */
+export function devCounter(ns: string, dev: string, counter: string): number {
+  return Number(inNs(ns, 'cat', [`/sys/class/net/${dev}/statistics/${counter}`], true).trim() || 'NaN');
+}
