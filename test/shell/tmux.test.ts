@@ -32,7 +32,8 @@ test('interactive session in tmux: Tab, ?, a typo, Ctrl-D', { skip: hasTmux ? fa
   assert.equal(tmux('new-session', '-d', '-s', S, '-x', '80', '-y', '24', cmd).status, 0);
   tmux('set-option', '-t', S, 'remain-on-exit', 'on');
   try {
-    await until((s) => /^mrsh#/m.test(s)); // capture-pane trims trailing blanks
+    // The first start compiles the sources through tsx: give a cold cache on a busy machine time.
+    await until((s) => /^mrsh#/m.test(s), 30_000); // capture-pane trims trailing blanks
     await sleep(500); // keys sent before Ink puts the tty in raw mode would be lost
     for (const l of ['mrt init', 'vif add 0 virtual eth0', 'vif add 1 virtual eth1', 'mfc add 10.0.0.1 239.1.1.1 iif 0 oif 1:4']) {
       tmux('send-keys', '-t', S, '-l', l);
