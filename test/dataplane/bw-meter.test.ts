@@ -2,20 +2,10 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { inetHarness } from './harness.js';
+import { inetHarness, errno } from './harness.js';
 import type { InetEngine } from '../../src/dataplane/inet.js';
-import { MrtError } from '../../src/dataplane/errno.js';
 import { decodeIgmpmsgBwUpcall } from '../../src/dataplane/codecs/index.js';
 
-function errno(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof MrtError) return e.errno;
-    throw e;
-  }
-  return 'OK';
-}
 const spec = (flags: number, sec: number, usec = 0, packets = 0, bytes = 0) => ({ src: '10.0.1.100', dst: '239.1.1.1', flags, threshold: { timeSec: sec, timeUsec: usec, packets, bytes } });
 
 function fixture(api = 0x200) {

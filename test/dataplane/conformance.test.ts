@@ -3,20 +3,10 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FAMILIES, inetHarness, inet6Harness } from './harness.js';
-import { MrtError } from '../../src/dataplane/errno.js';
+import { FAMILIES, inetHarness, inet6Harness, errno } from './harness.js';
 import { ipv4HeaderOk } from '../../src/dataplane/packet.js';
 import { LEDGER_FIELDS } from '../../src/dataplane/stats.js';
 
-function errno(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof MrtError) return e.errno;
-    throw e;
-  }
-  return 'OK';
-}
 
 for (const make of FAMILIES) {
   const fam = make().name;

@@ -5,6 +5,18 @@ import { InetEngine } from '../../src/dataplane/inet.js';
 import { Inet6Engine } from '../../src/dataplane/inet6.js';
 import { buildPacket } from '../../src/router/packets.js';
 import type { EngineOptions } from '../../src/dataplane/engine.js';
+import { MrtError } from '../../src/dataplane/errno.js';
+
+/** The errno name a call fails with, 'OK' when it succeeds; other exceptions propagate. */
+export function errno(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof MrtError) return e.errno;
+    throw e;
+  }
+  return 'OK';
+}
 
 export interface Sent {
   vif: number;

@@ -6,18 +6,9 @@ import { InetEngine } from '../../src/dataplane/inet.js';
 import { Inet6Engine } from '../../src/dataplane/inet6.js';
 import { MrouteSocket, Mroute6Socket } from '../../src/dataplane/mroute-socket.js';
 import * as C from '../../src/dataplane/codecs/index.js';
-import { MrtError } from '../../src/dataplane/errno.js';
 import { buildPacket } from '../../src/router/packets.js';
+import { errno } from './harness.js';
 
-function errno(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof MrtError) return e.errno;
-    throw e;
-  }
-  return 'OK';
-}
 
 function setup() {
   const e = new InetEngine();
