@@ -2,13 +2,16 @@
 //   mrsh                      interactive shell (stdin and stdout a TTY)
 //   mrsh -f FILE | mrsh < FILE batch
 //   mrsh COMMAND ...          one shot
-// Every mode runs lines through the same command table against a RouterApi; for now the
-// router is embedded in this process. Ink and React load only for the interactive shell.
+//   mrsh daemon [-f FILE]     the router as a daemon with a control socket
+// Every mode runs lines through the same command table. One-shot commands and the shell
+// attach to a daemon when its socket answers (like vtysh), else embed a router in this
+// process; batch files always run embedded. Ink and React load only for the shell.
 import { readFileSync } from 'node:fs';
 import { runBatch } from './commands/batch.js';
 import { formatError, ParseError } from './commands/errors.js';
 import { makeCtx, parseLine, run } from './commands/exec.js';
 import type { RouterApi, UpcallEvent } from './router/api.js';
+import type { LiveView, RemoteSession } from './control/remote.js';
 import { present } from './format/present.js';
 import { wantColor } from './format/style.js';
 
@@ -48,6 +51,8 @@ async function readStdin(): Promise<string> {
 
 interface Opts {
   file?: string;
+  /** control socket to attach to (default: $MRSH_SOCKET or the per-user path) */
+  socket?: string;
   keepGoing: boolean;
   check: boolean;
   json: boolean;
@@ -87,6 +92,18 @@ async function batchMode(o: Opts): Promise<number> {
   return res.errors ? EXIT_COMMAND : EXIT_OK;
 }
 
+/** the daemon's session, or null to embed; undefined after reporting an error */
+async function attached(o: Opts): Promise<RemoteSession | null | undefined> {
+  const { attach } = await import('./control/attach.js');
+  const a = await attach(o.socket);
+  if ('error' in a) {
+    process.stderr.write(`mrsh: ${a.error}\n`);
+    return undefined;
+  }
+  if (a.session === null && a.warning) process.stderr.write(`mrsh: ${a.warning}\n`);
+  return a.session;
+}
+
 async function oneShot(o: Opts): Promise<number> {
   const line = o.words.join(' ');
   let parsed;
@@ -98,6 +115,25 @@ async function oneShot(o: Opts): Promise<number> {
     return EXIT_USAGE;
   }
   if (!parsed) return EXIT_USAGE;
+  const session = await attached(o);
+  if (session === undefined) return EXIT_COMMAND;
+  if (session) {
+    try {
+      let r = session.exec(line)!;
+      if (r instanceof Promise) r = await r;
+      if (!r.ok && r.error instanceof ParseError) {
+        process.stderr.write(`${formatError(r.error, line)}\n`);
+        return EXIT_USAGE;
+      }
+      const color = o.color ?? wantColor(process.stdout, process.env, o.json || parsed.pipe.json);
+      if (r.ok && r.output.kind === 'monitor') return await monitor(session, r.output.types, o.json || parsed.pipe.json, color);
+      const p = present(r, line, { color, json: o.json, width: process.stdout.columns });
+      if (p.text !== null) (p.error ? process.stderr : process.stdout).write(`${p.text}\n`);
+      return p.error ? EXIT_COMMAND : EXIT_OK;
+    } finally {
+      session.close();
+    }
+  }
   const router = await embeddedRouter();
   try {
     let r = run(parsed, makeCtx(router));
@@ -113,7 +149,7 @@ async function oneShot(o: Opts): Promise<number> {
 }
 
 /** `mrsh monitor upcalls`: one line (or JSON object) per upcall until SIGINT */
-async function monitor(router: RouterApi, types: string[] | null, json: boolean, color: boolean): Promise<number> {
+async function monitor(router: LiveView, types: string[] | null, json: boolean, color: boolean): Promise<number> {
   const { upcallLine } = await import('./format/upcalls.js');
   const { painter } = await import('./format/style.js');
   const p = painter(color);
@@ -133,18 +169,32 @@ async function monitor(router: RouterApi, types: string[] | null, json: boolean,
   router.on('upcall', onUpcall);
   // a bare promise does not keep Node running; the timer does, until Ctrl-C
   const keepAlive = setInterval(() => {}, 1 << 30);
-  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+    // attached: the stream ends with the daemon
+    if ('client' in router) (router as RemoteSession).client.onClose(() => resolve());
+  });
   clearInterval(keepAlive);
   router.off('upcall', onUpcall);
   out.flush();
   return EXIT_OK;
 }
 
-async function interactive(): Promise<number> {
-  const router = await embeddedRouter();
+async function interactive(o: Opts): Promise<number> {
+  const session = await attached(o);
+  if (session === undefined) return EXIT_COMMAND;
   const { startShell } = await import('./shell/start.js');
+  if (session) {
+    try {
+      return await startShell({ remote: session });
+    } finally {
+      session.close();
+    }
+  }
+  const router = await embeddedRouter();
   try {
-    return await startShell(router);
+    return await startShell({ router });
   } finally {
     await router.close();
   }
@@ -169,20 +219,22 @@ function quickOneShot(argv: string[]): Opts | null {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const quick = quickOneShot(argv);
+  const quick = argv[0] === 'daemon' ? null : quickOneShot(argv);
   if (quick) return oneShot(quick);
   const { default: yargs } = await import('yargs');
   let usageError: string | null = null;
   const y = yargs(argv)
     .scriptName('mrsh')
     .usage(
-      'Usage:\n  mrsh                      interactive shell\n  mrsh -f FILE [--check] [--keep-going]   run a batch file (or: mrsh < FILE)\n  mrsh COMMAND ... [--json]  run one command\n\nSee mrsh(8); `mrsh help` lists the commands.',
+      'Usage:\n  mrsh                      interactive shell\n  mrsh -f FILE [--check] [--keep-going]   run a batch file (or: mrsh < FILE)\n  mrsh COMMAND ... [--json]  run one command\n  mrsh daemon [-f STARTUP] [--socket PATH] [--group NAME]   run the router as a daemon\n\nShell and one-shot commands attach to a daemon whose socket answers.\nSee mrsh(8); `mrsh help` lists the commands.',
     )
     .option('file', { alias: 'f', type: 'string', describe: 'run the commands in FILE (- for stdin)' })
     .option('keep-going', { alias: 'k', type: 'boolean', default: false, describe: 'batch: go on after an error' })
     .option('check', { alias: 'n', type: 'boolean', default: false, describe: 'batch: parse and validate, apply nothing' })
     .option('json', { alias: 'j', type: 'boolean', default: false, describe: 'show commands print JSON' })
     .option('color', { type: 'boolean', describe: 'force colours on or off (default: on a TTY without NO_COLOR)' })
+    .option('socket', { alias: 's', type: 'string', describe: 'control socket (default: $MRSH_SOCKET, /run/mrsh.sock for root, else $XDG_RUNTIME_DIR/mrsh.sock or /tmp/mrsh-UID.sock)' })
+    .option('group', { type: 'string', describe: 'daemon: admit this group to the socket (mode 0660)' })
     .parserConfiguration({ 'parse-positional-numbers': false, 'boolean-negation': true })
     .strictOptions()
     .help('help')
@@ -204,8 +256,21 @@ export async function main(argv: string[]): Promise<number> {
     check: a.check,
     json: a.json,
     color: a.color,
+    socket: a.socket,
     words: a._.map(String),
   };
+  if (o.words[0] === 'daemon') {
+    if (o.words.length > 1 || o.check || o.keepGoing || o.json) {
+      process.stderr.write('mrsh: usage: mrsh daemon [-f STARTUP] [--socket PATH] [--group NAME]\n');
+      return EXIT_USAGE;
+    }
+    const { runDaemon } = await import('./control/daemon.js');
+    return runDaemon({ file: o.file, socket: o.socket, group: a.group });
+  }
+  if (a.group !== undefined) {
+    process.stderr.write('mrsh: --group is for mrsh daemon\n');
+    return EXIT_USAGE;
+  }
   if (o.file !== undefined) {
     if (o.words.length) {
       process.stderr.write('mrsh: give either -f FILE or a command, not both\n');
@@ -219,7 +284,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write('mrsh: --check and --keep-going are for batch files\n');
     return EXIT_USAGE;
   }
-  return interactive();
+  return interactive(o);
 }
 
 main(process.argv.slice(2)).then(

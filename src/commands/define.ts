@@ -9,6 +9,12 @@ export interface Ctx {
   router: RouterApi;
   /** the table, for `help` */
   commands: readonly CommandDef[];
+  /**
+   * Reads a file a command names (`configure replace FILE`). Embedded: the file system;
+   * on a daemon: the text the client sent, so files are read with the client's rights
+   * and relative to its directory, never the daemon's.
+   */
+  readFile(path: string): string;
 }
 
 export interface CommandDef {
@@ -28,6 +34,8 @@ export interface CommandDef {
   show?: boolean;
   /** only meaningful with a person at the keyboard, or streaming */
   interactive?: boolean;
+  /** the parameter naming a file the command reads (a client sends its text along) */
+  reads?: string;
   run(ctx: Ctx, a: Args): Output | Promise<Output>;
 }
 

@@ -1,6 +1,7 @@
 // Runs one line: parse against the table, run the handler, hand back data or an error.
 // Stays synchronous when the handler is (mfc add is), so a batch of 100,000 lines does not
 // pay a promise per line.
+import { readFileSync } from 'node:fs';
 import type { RouterApi } from '../router/api.js';
 import type { Ctx } from './define.js';
 import { asCommandError } from './define.js';
@@ -23,8 +24,8 @@ export function isBlank(line: string): boolean {
   return true;
 }
 
-export function makeCtx(router: RouterApi): Ctx {
-  return { router, commands: COMMANDS };
+export function makeCtx(router: RouterApi, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): Ctx {
+  return { router, commands: COMMANDS, readFile };
 }
 
 /** Parses without running; null for a blank line. */

@@ -8,6 +8,7 @@ import type {
   MfcInfo,
   MrtStatus,
   PendingInfo,
+  PolicyStatus,
   Stats,
   UpcallEvent,
   UpcallType,
@@ -40,6 +41,19 @@ export type Output =
   | { kind: 'capture'; vif: number; family: Family; packets: CapturedPacket[] }
   | { kind: 'help'; commands: { name: string; syntax: string; help: string }[] }
   | { kind: 'monitor'; types: UpcallType[] | null }
+  | { kind: 'policy'; policy: PolicyStatus }
+  | {
+      kind: 'config-diff';
+      file: string;
+      dryRun: boolean;
+      /** commands run (or, dry-run, that would run): undo lines of removed state, then new lines */
+      remove: string[];
+      add: string[];
+      /** runtime state (not from a config file) absent from the file: kept or dropped as asked */
+      runtime: string[];
+      runtimeAction: 'keep' | 'drop';
+      unchanged: number;
+    }
   | { kind: 'exit' };
 
 export type OutputKind = Output['kind'];

@@ -6,6 +6,8 @@ import { diagCommands } from './diag.js';
 import { Grammar } from './grammar.js';
 import { mfcCommands } from './mfc.js';
 import { mrtCommands } from './mrt.js';
+import { policyCommands } from './policy.js';
+import { configureCommands } from './configure.js';
 import { sessionCommands } from './session.js';
 import { showCommands } from './show.js';
 import { vifCommands } from './vif.js';
@@ -16,7 +18,9 @@ export const COMMANDS: readonly CommandDef[] = [
   ...mfcCommands,
   ...bwUpcallCommands,
   ...showCommands,
+  ...policyCommands,
   ...diagCommands,
+  ...configureCommands,
   ...sessionCommands,
 ];
 

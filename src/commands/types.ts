@@ -116,4 +116,25 @@ export const word: ParamType = {
   parse: (t) => (t.length > 0 && t.length <= 64 && t[0] !== '|' ? t : undefined),
 };
 
-export const TYPES: Record<string, ParamType> = { uint, vif, ttl, count, size, addr, seconds, oif, vifFlag, word };
+/** an address with an optional prefix length: 239.1.0.0/16, ff0e::/16, 10.0.0.1 */
+export const prefix: ParamType = {
+  display: '<A.B.C.D[/LEN]|X:X::X:X[/LEN]>',
+  describe: 'an IPv4 or IPv6 address or prefix',
+  parse: (t) => {
+    const s = t.indexOf('/');
+    const a = s < 0 ? t : t.slice(0, s);
+    if (!(isIPv4(a) || (a.includes(':') && isIPv6(a)))) return undefined;
+    if (s < 0) return t;
+    const len = uintIn(t.slice(s + 1), isIPv4(a) ? 32 : 128);
+    return len === undefined ? undefined : t;
+  },
+};
+
+/** a file name: anything but a pipe, up to PATH_MAX */
+export const path: ParamType = {
+  display: '<file>',
+  describe: 'a file name',
+  parse: (t) => (t.length > 0 && t.length <= 4096 && t[0] !== '|' ? t : undefined),
+};
+
+export const TYPES: Record<string, ParamType> = { uint, vif, ttl, count, size, addr, seconds, oif, vifFlag, word, prefix, path };

@@ -17,7 +17,8 @@ export type Errno =
   | 'EADDRINUSE'
   | 'EADDRNOTAVAIL'
   | 'EAGAIN'
-  | 'ENODEV';
+  | 'ENODEV'
+  | 'EIO';
 
 export class MrtError extends Error {
   readonly errno: Errno;

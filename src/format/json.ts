@@ -93,6 +93,12 @@ export function toJson(out: Output): Record<string, unknown> {
       return { ...base, message: out.message ?? null };
     case 'monitor':
       return { ...base, types: out.types };
+    case 'policy':
+      return { ...base, ...out.policy };
+    case 'config-diff': {
+      const { kind: _k, ...rest } = out;
+      return { ...base, ...rest };
+    }
     case 'exit':
       return base;
   }

@@ -9,6 +9,7 @@ import { mrtstatText } from './mrtstat.js';
 import { bwUpcallTable, mf6cTable, mfcTable, mifTable, vifTable } from './netstat.js';
 import { painter, type RenderOpts } from './style.js';
 import { upcallTable } from './upcalls.js';
+import { configDiffText, policyText } from './policy.js';
 
 /** the text of an output, or null when there is nothing to say (a command that just worked) */
 export function renderText(out: Output, opts: RenderOpts & { width?: number }): string | null {
@@ -52,6 +53,10 @@ export function renderText(out: Output, opts: RenderOpts & { width?: number }): 
       return captureText(out.vif, out.family, out.packets, p);
     case 'help':
       return helpText(out.commands, p, opts.width);
+    case 'policy':
+      return policyText(out.policy, p);
+    case 'config-diff':
+      return configDiffText(out, p);
     case 'monitor':
     case 'exit':
       return null;

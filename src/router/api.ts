@@ -190,6 +190,46 @@ export interface RouterEvents {
   upcall: (ev: UpcallEvent) => void;
 }
 
+/**
+ * A static rule above the MFC, in the spirit of smcroute's `mroute from IIF source S group
+ * G to OIF...`: a NOCACHE upcall for a matching (S,G) arriving on `iif` installs the entry.
+ * Prefixes are "ADDR/LEN"; a null source matches any source.
+ */
+export interface PolicyRule {
+  family: Family;
+  iif: number;
+  source: string | null;
+  group: string;
+  oifs: { vif: number; ttl: number }[];
+}
+
+export interface PolicyInfo extends PolicyRule {
+  /** 1-based position: the first matching rule wins */
+  index: number;
+  /** entries this rule installed since it was added */
+  hits: number;
+  /** entries it installed that are still in the MFC */
+  installed: number;
+}
+
+export interface PolicyStatus {
+  rules: PolicyInfo[];
+  /** idle time after which an installed entry is deleted (0: never) */
+  expireMs: number;
+  /** entries removed by the idle sweep */
+  expired: number;
+  /** NOCACHE upcalls no rule matched */
+  unmatched: number;
+}
+
+/** where the configuration comes from and what of the running state came from it */
+export interface ConfigSource {
+  /** the startup file `write memory` saves to; null when the router has none */
+  startupFile: string | null;
+  /** running-config lines that came from a configuration file (the rest is runtime state) */
+  baseline: string[];
+}
+
 export interface RouterApi {
   mrtInit(family: Family): void;
   mrtDone(family: Family): void;
@@ -236,6 +276,20 @@ export interface RouterApi {
   clearCounters(family?: Family, source?: string, group?: string): void;
   runningConfig(): string[];
   status(): RouterStatus;
+
+  // ---- static policy (optional: routers without it refuse the policy commands)
+  addPolicy?(rule: PolicyRule): void;
+  delPolicy?(rule: PolicyRule): void;
+  setPolicyExpire?(ms: number): void;
+  policy?(): PolicyStatus;
+
+  // ---- persistent configuration
+  configSource?(): ConfigSource;
+  setConfigBaseline?(lines: string[]): void;
+  /** saves runningConfig() to the startup file atomically; becomes the baseline */
+  writeMemory?(): { path: string; bytes: number };
+  /** a throw-away router of the same kind (virtual links only) to canonicalise a config */
+  scratch?(): RouterApi;
 
   /**
    * The engine clock (ms): the time base of createdMs, lastUsedMs and startMs, so the shell

@@ -3,7 +3,7 @@
 
 import { parseIPv4, parseIPv6, isMulticast4, isLinkLocalGroup4 } from '../dataplane/addr.js';
 import { MRT_MFC_FLAGS_DISABLE_WRONGVIF, ASSERT_MSG_TIME_MS } from '../dataplane/inet.js';
-import type { Explanation, ExplainStep, Family } from './api.js';
+import type { Explanation, ExplainStep, Family, PolicyRule } from './api.js';
 import type { Router } from './router.js';
 import { sgKey } from './router.js';
 
@@ -53,6 +53,8 @@ export function explain(r: Router, family: Family, source: string, group: string
   }
 
   const id = e.findEntry(source, group);
+  const pol = r.policyFor(family, source, group);
+  if (id < 0 || e.isPending(id)) policySteps(steps, pol.rules, null, vifWord, opts.vif);
   if (id < 0) {
     steps.push({
       check: 'MFC entry',
@@ -71,6 +73,7 @@ export function explain(r: Router, family: Family, source: string, group: string
     return out('pending');
   }
   steps.push({ check: 'MFC entry', ok: true, detail: `resolved: ${e.pktCnt[id]} packets, ${e.byteCnt[id]} bytes, ${e.wrongIf[id]} wrong-${vifWord} arrivals` });
+  if (pol.installedBy || pol.rules.length) policySteps(steps, pol.rules, pol.installedBy, vifWord, opts.vif, r.policyExpire, e.parent[id]);
 
   const parent = e.parent[id];
   const parentOk = parent < e.numVifs && e.vifUsed[parent] === 1;
@@ -146,6 +149,52 @@ export function explain(r: Router, family: Family, source: string, group: string
     }
   }
   return out(forwarding > 0 ? 'forwarded' : 'not-forwarded');
+}
+
+/**
+ * What the static policy does for (S,G). The MFC keys by (S,G), so when rules from
+ * several inbound vifs match, the first arrival's rule installs the entry and the entry
+ * keeps that iif; the same flow on another vif is a wrong-vif arrival until the entry
+ * idles out.
+ */
+function policySteps(
+  steps: ExplainStep[],
+  rules: { index: number; rule: PolicyRule }[],
+  installedBy: PolicyRule | null,
+  vifWord: string,
+  arrival: number | undefined,
+  expireMs = 0,
+  parent = -1,
+): void {
+  const desc = (x: { index: number; rule: PolicyRule }) => `rule ${x.index} (from ${vifWord} ${x.rule.iif}${x.rule.source ? ` source ${x.rule.source}` : ''} group ${x.rule.group})`;
+  if (installedBy) {
+    const which = rules.find((x) => x.rule === installedBy);
+    steps.push({
+      check: 'policy',
+      ok: true,
+      detail: `installed by ${which ? desc(which) : 'a policy rule since deleted'}; deleted after ${expireMs ? `${expireMs / 1000} s` : 'never (policy expire 0)'} without traffic`,
+    });
+  } else if (rules.length === 0) {
+    steps.push({ check: 'policy', ok: false, detail: 'no policy rule matches (S,G): only an mfc add resolves it' });
+    return;
+  } else if (parent >= 0) {
+    steps.push({ check: 'policy', ok: true, detail: `the entry was added by the user (mfc add): the policy leaves it alone` });
+  }
+  const iifs = [...new Set(rules.map((x) => x.rule.iif))];
+  if (!installedBy && parent < 0) {
+    const first = new Map<number, { index: number; rule: PolicyRule }>();
+    for (const x of rules) if (!first.has(x.rule.iif)) first.set(x.rule.iif, x);
+    const on = arrival !== undefined ? first.get(arrival) : undefined;
+    if (arrival !== undefined && !on) steps.push({ check: 'policy', ok: false, detail: `no rule is from ${vifWord} ${arrival}: a NOCACHE from there is not answered (rules are from ${vifWord} ${iifs.join(', ')})` });
+    else steps.push({ check: 'policy', ok: true, detail: `the first packet on ${on ? `${vifWord} ${arrival}` : iifs.map((v) => `${vifWord} ${v}`).join(' or ')} installs the entry: ${on ? desc(on) : [...first.values()].map(desc).join('; ')}` });
+  }
+  if (iifs.length > 1) {
+    steps.push({
+      check: 'policy: several inbound vifs',
+      ok: true,
+      detail: `rules from ${vifWord}s ${iifs.join(', ')} match (S,G), but the MFC holds one entry per (S,G): the first arrival's rule installs it and the entry keeps that iif${parent >= 0 ? ` (${vifWord} ${parent})` : ''}; the flow on another ${vifWord} counts as wrong-${vifWord} until the entry idles out`,
+    });
+  }
 }
 
 function linkName(r: Router, family: Family, v: number): string {

@@ -18,7 +18,12 @@ import { VirtualLink } from '../dataplane/links/virtual.js';
 import { CaptureRing } from './capture.js';
 import { buildPacket } from './packets.js';
 import { explain } from './explain.js';
+import { PolicyTable, policyLine } from './policy.js';
+import { writeFileAtomic } from './atomic-file.js';
 import type {
+  ConfigSource,
+  PolicyRule,
+  PolicyStatus,
   BwMeterInfo,
   CapturedPacket,
   Explanation,
@@ -51,7 +56,13 @@ export interface RouterOptions {
   upcallHistory?: number;
   /** opens tun and packet links; tests and platforms without the addon may replace it */
   openLink?: (spec: LinkSpec, local: string | undefined) => Promise<Link>;
+  /** the file `write memory` saves to (the daemon's -f) */
+  startupFile?: string;
+  /** idle time after which a policy-installed entry is deleted (default 300 s; 0: never) */
+  policyExpireMs?: number;
 }
+
+export const DEFAULT_POLICY_EXPIRE_MS = 300_000;
 
 interface BoundLink {
   link: Link;
@@ -100,6 +111,15 @@ export class Router implements RouterApi {
   private rate = { t: 0, fwd: 0, up: 0, fwdPps: 0, upRate: 0 };
   private entryRates = new Map<string, { t: number; p: number; b: number; pps: number; bps: number }>();
   private readonly unixEpochOffset: number;
+  private readonly policyTable = new PolicyTable();
+  /** entries the policy installed, per family: sgKey -> the rule that did */
+  private readonly policyInstalled = { inet: new Map<string, PolicyRule>(), inet6: new Map<string, PolicyRule>() };
+  private policyExpireMs: number;
+  private policyExpired = 0;
+  private policyUnmatched = 0;
+  private policyTimer: NodeJS.Timeout | null = null;
+  private startupFile: string | null;
+  private baseline: string[] = [];
 
   static async create(opts: RouterOptions = {}): Promise<Router> {
     return new Router(opts);
@@ -111,6 +131,8 @@ export class Router implements RouterApi {
     this.historyLimit = opts.upcallHistory ?? 1000;
     this.openLinkImpl = opts.openLink ?? openLinkDefault;
     this.unixEpochOffset = Date.now() - this.clock();
+    this.startupFile = opts.startupFile ?? null;
+    this.policyExpireMs = opts.policyExpireMs ?? DEFAULT_POLICY_EXPIRE_MS;
     this.inet = new InetEngine({ maxVifs: opts.maxVifs });
     this.inet6 = new Inet6Engine({ maxVifs: opts.maxMifs });
     this.vifLinks = { inet: new Array(this.inet.maxVifs).fill(null), inet6: new Array(this.inet6.maxVifs).fill(null) };
@@ -190,6 +212,7 @@ export class Router implements RouterApi {
     const t = this.clock();
     this.inet.advance(t);
     this.inet6.advance(t);
+    this.expirePolicyEntries();
     this.flushTx();
     this.armTimer();
   }
@@ -288,6 +311,120 @@ export class Router implements RouterApi {
     this.history.push(ev);
     if (this.history.length > this.historyLimit) this.history.splice(0, this.history.length - this.historyLimit);
     for (const fn of this.listeners.upcall) fn(ev);
+    if (ev.type === 'NOCACHE') this.policyResolve(ev);
+  }
+
+  // ================================================================ static policy
+
+  /**
+   * Answers a NOCACHE the way smcroute does: the first rule whose from vif is the arrival
+   * vif and whose prefixes hold (S,G) installs the entry; the held packets then go out.
+   * The MFC keys by (S,G), not (iif,S,G): whichever inbound vif resolves first owns the
+   * entry; the same (S,G) on another vif is then a wrong-vif arrival until the entry idles
+   * out and the next NOCACHE decides again.
+   */
+  private policyResolve(ev: UpcallEvent): void {
+    if (this.policyTable.size === 0) return;
+    const family = ev.family;
+    const rule = this.policyTable.match(family, ev.source, ev.group, ev.vif);
+    if (!rule) {
+      this.policyUnmatched++;
+      return;
+    }
+    const e = this.engine(family);
+    const id = e.findEntry(ev.source, ev.group);
+    if (id >= 0 && !e.isPending(id)) return; // resolved since (a user's mfc add): leave it
+    try {
+      this.addMfcAs({ family, source: ev.source, group: ev.group, parent: rule.iif, oifs: rule.oifs }, rule);
+    } catch {
+      // e.g. a vif of the rule was deleted: the pending entry times out as without a rule
+      this.policyUnmatched++;
+    }
+  }
+
+  addPolicy(rule: PolicyRule): void {
+    const e = this.engine(rule.family);
+    if (e.mrouter === null) fail('EPERM', `multicast routing is not initialised for ${fam(rule.family)} (mrt init ${fam(rule.family)})`);
+    this.policyTable.add(rule, e.maxVifs);
+    this.armPolicyTimer();
+    // Flows already waiting get their answer now rather than after the next upcall.
+    for (const p of this.listPending(rule.family)) {
+      this.policyResolve({ seq: 0, timeMs: 0, family: p.family, type: 'NOCACHE', vif: p.arrivalVif, source: p.source, group: p.group, hex: '', length: 0 });
+    }
+  }
+
+  /** Deletes the rule; the entries it installed stay until they idle out (as smcroute's). */
+  delPolicy(rule: PolicyRule): void {
+    this.policyTable.del(rule);
+  }
+
+  setPolicyExpire(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) fail('EINVAL', `expiry ${ms / 1000} s is not a duration`);
+    this.policyExpireMs = ms;
+    this.armPolicyTimer(true);
+  }
+
+  policy(): PolicyStatus {
+    const count = (rule: PolicyRule) => {
+      let n = 0;
+      for (const r of this.policyInstalled[rule.family].values()) if (r === rule) n++;
+      return n;
+    };
+    return { rules: this.policyTable.list(count), expireMs: this.policyExpireMs, expired: this.policyExpired, unmatched: this.policyUnmatched };
+  }
+
+  /** the rules matching (S,G) on any vif and who installed the entry: for explain */
+  policyFor(family: Family, source: string, group: string): { rules: { index: number; rule: PolicyRule }[]; installedBy: PolicyRule | null } {
+    return {
+      rules: this.policyTable.size ? this.policyTable.matchingAny(family, source, group) : [],
+      installedBy: this.policyInstalled[family].get(sgKey(source, group, family)) ?? null,
+    };
+  }
+
+  get policyExpire(): number {
+    return this.policyExpireMs;
+  }
+
+  /**
+   * Idle detection by counters, which work without the advanced API: an installed entry
+   * that forwarded nothing (lastUsed, else its creation) for policyExpireMs is deleted.
+   */
+  private expirePolicyEntries(): void {
+    if (this.policyExpireMs <= 0) return;
+    for (const family of ['inet', 'inet6'] as Family[]) {
+      const inst = this.policyInstalled[family];
+      if (inst.size === 0) continue;
+      const e = this.engine(family);
+      const now = e.now;
+      for (const k of [...inst.keys()]) {
+        const [source, group] = k.split(',');
+        const id = e.findEntry(source, group);
+        if (id < 0 || e.isPending(id)) {
+          inst.delete(k);
+          continue;
+        }
+        const last = e.lastUsed[id] < 0 ? e.created[id] : Math.max(e.lastUsed[id], e.created[id]);
+        if (now - last < this.policyExpireMs) continue;
+        try {
+          this.delMfc(family, source, group);
+        } catch {
+          inst.delete(k);
+        }
+        this.policyExpired++;
+      }
+    }
+  }
+
+  private armPolicyTimer(rearm = false): void {
+    if (!this.autoTimers || this.closed) return;
+    if (this.policyTimer && !rearm) return;
+    if (this.policyTimer) clearInterval(this.policyTimer);
+    this.policyTimer = null;
+    if (this.policyExpireMs <= 0) return;
+    // a quarter of the expiry bounds how late an entry goes, at a cost of one pass over installed entries
+    const every = Math.min(5000, Math.max(100, this.policyExpireMs / 4));
+    this.policyTimer = setInterval(() => this.tick(), every);
+    this.policyTimer.unref();
   }
 
   on<E extends keyof RouterEvents>(event: E, fn: RouterEvents[E]): void {
@@ -319,6 +456,8 @@ export class Router implements RouterApi {
     if (family === 'inet') this.inet.done(this.so4);
     else this.inet6.done(this.so6);
     this.mfcSpecs[family].clear();
+    this.policyInstalled[family].clear();
+    this.policyTable.clear(family);
     this.vifSpecs[family].clear();
     if (family === 'inet') this.bwSpecs.clear();
     for (let v = 0; v < this.vifLinks[family].length; v++) this.releaseVifLink(family, v);
@@ -419,7 +558,9 @@ export class Router implements RouterApi {
       bound.started = true;
       link.start(this.onBatch(link.ifindex));
     }
-    this.vifSpecs[family].set(spec.index, { ...spec, local });
+    // the local the user gave, not the one derived from the link: a config written from
+    // this stays valid when the interface's address changes, and diffs cleanly against files
+    this.vifSpecs[family].set(spec.index, { ...spec });
     return this.vifInfo(family, spec.index);
   }
 
@@ -479,6 +620,11 @@ export class Router implements RouterApi {
   // ================================================================ MFC
 
   addMfc(spec: MfcSpec): void {
+    this.addMfcAs(spec, null);
+  }
+
+  /** by: the policy rule installing the entry, or null for the user (who then owns it) */
+  private addMfcAs(spec: MfcSpec, by: PolicyRule | null): void {
     const family = spec.family;
     const e = this.engine(family);
     if (e.mrouter === null) fail('EPERM', `multicast routing is not initialised for ${fam(family)} (mrt init ${fam(family)})`);
@@ -516,7 +662,10 @@ export class Router implements RouterApi {
       if ((spec.flags ?? []).length > 0 || spec.rp !== undefined) fail('EINVAL', 'IPv6 MFC entries take no flags and no rp (struct mf6cctl has neither)');
       this.inet6.addMfc(this.so6, { origin: spec.source, mcastgrp: spec.group, parent: spec.parent, ifset: spec.oifs.map((o) => o.vif) });
     }
-    this.mfcSpecs[family].set(sgKey(spec.source, spec.group, family), { ...spec, oifs: [...spec.oifs], flags: spec.flags ? [...spec.flags] : undefined });
+    const key = sgKey(spec.source, spec.group, family);
+    this.mfcSpecs[family].set(key, { ...spec, oifs: [...spec.oifs], flags: spec.flags ? [...spec.flags] : undefined });
+    if (by) this.policyInstalled[family].set(key, by);
+    else this.policyInstalled[family].delete(key);
     this.flushTx(); // held packets may have been released
     this.armTimer();
   }
@@ -528,6 +677,7 @@ export class Router implements RouterApi {
     else this.inet6.delMfc(this.so6, source, group);
     const k = sgKey(source, group, family);
     this.mfcSpecs[family].delete(k);
+    this.policyInstalled[family].delete(k);
     if (family === 'inet') for (const bk of [...this.bwSpecs.keys()]) if (bk.startsWith(k + '|')) this.bwSpecs.delete(bk);
   }
 
@@ -563,7 +713,7 @@ export class Router implements RouterApi {
       lastUsedMs: e.lastUsed[id] < 0 ? null : e.lastUsed[id],
       pps: r.pps,
       bps: r.bps,
-      installedBy: 'user',
+      installedBy: this.policyInstalled[family].has(k) ? 'policy' : 'user',
       bwMeters: family === 'inet' ? this.metersOf(id) : [],
     };
   }
@@ -735,7 +885,13 @@ export class Router implements RouterApi {
     }
     this.flushTx();
     this.armTimer();
-    return { sent: count, forwarded: this.txCopies - tx0, upcalls: e.stat.upcalls - up0 };
+    const res = { sent: count, forwarded: this.txCopies - tx0, upcalls: e.stat.upcalls - up0 };
+    // the policy answers at once, so a batch line after inject sees the installed entry
+    if (this.policyTable.size && res.upcalls) {
+      this.drainUpcalls();
+      this.flushTx();
+    }
+    return res;
   }
 
   capture(vif: number, family: Family, last?: number): CapturedPacket[] {
@@ -783,11 +939,14 @@ export class Router implements RouterApi {
       }
       if (family === 'inet' && this.registerVia >= 0) lines.push(`mrt register via ${this.registerVia}`);
       for (const id of e.entryIds('resolved')) {
-        const s = this.mfcSpecs[family].get(sgKey(e.originOf(id), e.groupOf(id), family));
-        if (!s) continue;
+        const k = sgKey(e.originOf(id), e.groupOf(id), family);
+        const s = this.mfcSpecs[family].get(k);
+        if (!s || this.policyInstalled[family].has(k)) continue; // the policy re-creates its own
         lines.push(mfcLine(s));
       }
+      for (const r of this.policyTable.list(() => 0)) if (r.family === family) lines.push(policyLine(r));
     }
+    if (this.policyExpireMs !== DEFAULT_POLICY_EXPIRE_MS) lines.push(`policy expire ${this.policyExpireMs / 1000}`);
     for (const b of this.bwSpecs.values()) {
       const parts = ['bw-upcall add', b.source, b.group, b.op];
       if (b.packets !== undefined) parts.push('packets', String(b.packets));
@@ -798,10 +957,43 @@ export class Router implements RouterApi {
     return lines;
   }
 
+  configSource(): ConfigSource {
+    return { startupFile: this.startupFile, baseline: [...this.baseline] };
+  }
+
+  setConfigBaseline(lines: string[]): void {
+    this.baseline = [...lines];
+  }
+
+  writeMemory(): { path: string; bytes: number } {
+    if (this.startupFile === null) fail('ENOENT', 'this router has no startup file (mrsh daemon -f FILE names one)');
+    const lines = this.runningConfig();
+    let bytes: number;
+    try {
+      bytes = writeFileAtomic(this.startupFile, lines.join('\n') + '\n');
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new MrtError('EIO', `${this.startupFile}: ${err.code ?? ''} ${err.message}`.trim());
+    }
+    this.baseline = lines;
+    return { path: this.startupFile, bytes };
+  }
+
+  /** virtual links under the same names: a config is checked and canonicalised without touching devices */
+  scratch(): Router {
+    return new Router({
+      maxVifs: this.inet.maxVifs,
+      maxMifs: this.inet6.maxVifs,
+      autoTimers: false,
+      openLink: async (spec, local) => new VirtualLink(spec.name, local ? [local] : []),
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.policyTimer) clearInterval(this.policyTimer);
     this.flushTx();
     if (this.inet.mrouter) this.inet.done(this.so4);
     if (this.inet6.mrouter) this.inet6.done(this.so6);

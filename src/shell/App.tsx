@@ -7,6 +7,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { execute, makeCtx, type ExecResult } from '../commands/exec.js';
 import { getGrammar } from '../commands/table.js';
 import type { RouterApi, UpcallType } from '../router/api.js';
+import type { LiveView } from '../control/remote.js';
 import { present } from '../format/present.js';
 import { painter } from '../format/style.js';
 import { upcallLine } from '../format/upcalls.js';
@@ -25,7 +26,9 @@ export const PROMPT = 'mrsh# ';
 const SCROLLBACK_MAX = 5000;
 
 export interface AppProps {
-  router: RouterApi;
+  /** an embedded router; or remote: a daemon's session (commands and the live view) */
+  router?: RouterApi;
+  remote?: { live: LiveView; exec(line: string): ExecResult | Promise<ExecResult> | null };
   color: boolean;
   /** null: no persistent history (tests) */
   historyPath: string | null;
@@ -40,12 +43,13 @@ export function paneHeight(rows: number): number {
 }
 
 export function App(props: AppProps) {
-  const { router } = props;
+  const router: LiveView = props.remote?.live ?? props.router!;
   const { exit } = useApp();
   const { columns, rows } = useTerminalSize();
   const p = painter(props.color);
   const cursorPainter = painter(true);
-  const ctx = useRef(makeCtx(router)).current;
+  const ctx = useRef(props.router ? makeCtx(props.router) : null).current;
+  const exec = props.remote ? props.remote.exec : (text: string) => execute(text, ctx!);
   const grammar = getGrammar();
 
   const [line, setLineState] = useState<ed.LineState>(ed.EMPTY_LINE);
@@ -140,7 +144,7 @@ export function App(props: AppProps) {
     }
     let r: ReturnType<typeof execute>;
     try {
-      r = execute(text, ctx);
+      r = exec(text);
     } catch (e) {
       print(`% internal error: ${(e as Error).message}`);
       return;

@@ -1,8 +1,9 @@
 // router.status() for the status line: polled once a second and after every command.
 import { useCallback, useEffect, useState } from 'react';
-import type { RouterApi, RouterStatus } from '../router/api.js';
+import type { RouterStatus } from '../router/api.js';
+import type { LiveView } from '../control/remote.js';
 
-export function useRouterStatus(router: RouterApi, intervalMs = 1000): { status: RouterStatus; refresh: () => void } {
+export function useRouterStatus(router: LiveView, intervalMs = 1000): { status: RouterStatus; refresh: () => void } {
   const [status, setStatus] = useState<RouterStatus>(() => router.status());
   const refresh = useCallback(() => setStatus(router.status()), [router]);
   useEffect(() => {

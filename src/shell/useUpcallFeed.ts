@@ -2,10 +2,11 @@
 // React state changes at most every `intervalMs`, and only when something changed, so a
 // flood coalesces into ≤ 10 renders a second and typing stays responsive.
 import { useEffect, useRef, useState } from 'react';
-import type { RouterApi, UpcallEvent } from '../router/api.js';
+import type { UpcallEvent } from '../router/api.js';
+import type { LiveView } from '../control/remote.js';
 import { UpcallTally, type TallySnapshot } from './upcall-tally.js';
 
-export function useUpcallFeed(router: RouterApi, intervalMs = 100): { snap: TallySnapshot; tally: UpcallTally } {
+export function useUpcallFeed(router: LiveView, intervalMs = 100): { snap: TallySnapshot; tally: UpcallTally } {
   const tally = useRef<UpcallTally>(null as unknown as UpcallTally);
   if (tally.current === null) tally.current = new UpcallTally(64);
   const [snap, setSnap] = useState<TallySnapshot>(() => tally.current.snapshot());

@@ -4,6 +4,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { COMMANDS } from '../../src/commands/table.js';
 import { BASE, snapshot, testRouter } from './helpers.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const DIR = mkdtempSync(join(tmpdir(), 'mrsh-cmd-'));
+process.on('exit', () => rmSync(DIR, { recursive: true, force: true }));
+const STARTUP = join(DIR, 'startup.conf');
+const REPLACE = join(DIR, 'replace.conf');
+writeFileSync(REPLACE, `${BASE}\nmfc add 10.1.1.2 239.1.1.2 iif 0 oif 1\n`);
+const BAD = join(DIR, 'bad.conf');
+writeFileSync(BAD, 'mrt init\nvif add 0 virtual eth0\nmfc add 10.1.1.1 239.1.1.1 iif 0 oif 1:0\n');
 
 interface Case {
   line: string;
@@ -100,13 +111,42 @@ const CASES: Case[] = [
   { line: 'clear counters ipv6', setup: V6, ok: 'ok' },
   { line: 'clear counters 10.3.3.3 239.1.1.1', setup: BASE, err: /^clear counters: / },
   { line: 'monitor upcalls nocache wrongvif', ok: (o) => assert.deepEqual((o as { types: string[] }).types, ['NOCACHE', 'WRONGVIF']) },
+  { line: 'policy add from 0 group 239.2.0.0/16 to 1 2:4', setup: BASE, ok: 'ok' },
+  { line: 'policy add from 0 source 10.0.0.0/8 group ff0e::/16 to 1', setup: BASE, err: /source is IPv4 but group is IPv6/ },
+  { line: 'policy add from 0 group 10.0.0.0/8 to 1', setup: BASE, err: /^policy add: EINVAL: group .* not within 224/ },
+  { line: 'policy add from 0 group 239.2.0.0/16 to 0', setup: BASE, err: /is the rule's from vif/ },
+  { line: 'policy add from 0 group ff0e::/16 to 1', setup: BASE, err: /^policy add: EPERM/ },
+  { line: 'policy del from 0 group 239.2.0.0/16', setup: `${BASE}\npolicy add from 0 group 239.2.1.1/16 to 1`, ok: 'ok' },
+  { line: 'policy del from 1 group 239.2.0.0/16', setup: `${BASE}\npolicy add from 0 group 239.2.0.0/16 to 1`, err: /^policy del: ENOENT/ },
+  { line: 'policy expire 30', ok: 'ok' },
+  {
+    line: 'show policy',
+    setup: `${BASE}\npolicy add from 0 group 239.2.0.0/16 to 1\ninject 0 10.9.9.9 239.2.3.4 count 2`,
+    ok: (o) => {
+      const p = (o as { policy: { rules: { hits: number; installed: number }[] } }).policy;
+      assert.equal(p.rules[0].hits, 1);
+      assert.equal(p.rules[0].installed, 1);
+    },
+  },
+  { line: 'write memory', setup: BASE, ok: (o) => assert.match((o as { message: string }).message, /^\[OK\] .*startup\.conf \(\d+ bytes\)$/) },
+  {
+    line: `configure replace ${REPLACE} dry-run`,
+    setup: BASE,
+    ok: (o) => {
+      const d = o as { add: string[]; remove: string[]; unchanged: number };
+      assert.deepEqual(d.add, ['mfc add 10.1.1.2 239.1.1.2 iif 0 oif 1']);
+      assert.deepEqual(d.remove, []);
+    },
+  },
+  { line: `configure replace ${BAD}`, setup: BASE, err: /^configure replace: nothing changed; .*bad\.conf:3: / },
+  { line: `configure replace ${join(DIR, 'missing.conf')}`, setup: BASE, err: /ENOENT/ },
   { line: 'help show', ok: (o) => assert.ok((o as { commands: { name: string }[] }).commands.every((c) => c.name.startsWith('show'))) },
   { line: 'exit', ok: 'exit' },
 ];
 
 for (const c of CASES) {
   test(`${c.err ? 'error' : 'ok'}: ${c.line}`, async () => {
-    const t = await testRouter();
+    const t = await testRouter(undefined, undefined, { startupFile: STARTUP });
     try {
       if (c.setup) await t.runAll(c.setup);
       const before = snapshot(t.router);
@@ -135,6 +175,14 @@ test('every command of the table has a happy-path case here', () => {
     missing.map((m) => m.name),
     [],
   );
+});
+
+test('write memory saves what show running-config prints', async () => {
+  const t = await testRouter(undefined, undefined, { startupFile: STARTUP });
+  await t.runAll(BASE);
+  await t.run('write memory');
+  assert.equal(readFileSync(STARTUP, 'utf8'), t.router.runningConfig().join('\n') + '\n');
+  await t.router.close();
 });
 
 test('errors from handlers point at their token', async () => {

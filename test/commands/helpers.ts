@@ -11,13 +11,13 @@ export interface TestRouter {
 }
 
 /** Date.now is pinned while the router is made, so upcall and capture times are fixed */
-export async function testRouter(start = 1_000_000, wallEpoch = Date.UTC(2025, 0, 1, 12, 0, 0)): Promise<TestRouter> {
+export async function testRouter(start = 1_000_000, wallEpoch = Date.UTC(2025, 0, 1, 12, 0, 0), opts: { startupFile?: string } = {}): Promise<TestRouter> {
   let t = start;
   const realNow = Date.now;
   Date.now = () => wallEpoch;
   let router: Router;
   try {
-    router = await Router.create({ clock: () => t, autoTimers: false });
+    router = await Router.create({ clock: () => t, autoTimers: false, startupFile: opts.startupFile });
   } finally {
     Date.now = realNow;
   }

@@ -1,0 +1,79 @@
+// Static policy above the MFC (smcroute's `mroute from ... to ...`): rules that answer
+// NOCACHE upcalls by installing (S,G) entries, and the idle expiry of what they install.
+import type { Family, PolicyRule, RouterApi } from '../router/api.js';
+import type { Args } from './args.js';
+import { OK, call, familyOf, type CommandDef } from './define.js';
+
+function addrOf(p: string): string {
+  const s = p.indexOf('/');
+  return s < 0 ? p : p.slice(0, s);
+}
+
+function ruleOf(a: Args): PolicyRule {
+  const group = a.need<string>('G');
+  const source = a.get<string>('S') ?? null;
+  const family: Family = familyOf(addrOf(group));
+  if (source !== null && familyOf(addrOf(source)) !== family) a.fail('S', `source is ${family === 'inet' ? 'IPv6' : 'IPv4'} but group is ${family === 'inet' ? 'IPv4' : 'IPv6'}`);
+  return { family, iif: a.need<number>('I'), source, group, oifs: a.list<{ vif: number; ttl: number }>('O') };
+}
+
+function need<K extends keyof RouterApi>(r: RouterApi, k: K, a: Args, at: string): NonNullable<RouterApi[K]> {
+  const f = r[k];
+  if (typeof f !== 'function') a.fail(at, 'this router has no static policy');
+  return (f as (...x: unknown[]) => unknown).bind(r) as NonNullable<RouterApi[K]>;
+}
+
+const TOKENS = {
+  I: 'the inbound vif (IPv6: mif) the flow must arrive on',
+  S: 'source address or prefix (default: any source)',
+  G: 'group address or prefix, e.g. 239.1.0.0/16 or ff0e::/16',
+  O: 'an outgoing vif with an optional TTL threshold (default 1)',
+};
+
+export const policyCommands: CommandDef[] = [
+  {
+    name: 'policy add',
+    syntax: 'policy add from <I:vif> [source <S:prefix>] group <G:prefix> to <O:oif>...',
+    usage: 'policy add from <vif> [source <S[/LEN]>] group <G[/LEN]> to <vif[:ttl]>...',
+    help: 'a static rule: a NOCACHE for a matching (S,G) arriving on the from vif installs the entry with these oifs',
+    tokens: TOKENS,
+    mutates: true,
+    run: ({ router }, a) => {
+      const rule = ruleOf(a);
+      call('policy add', () => need(router, 'addPolicy', a, 'add')(rule));
+      return OK;
+    },
+  },
+  {
+    name: 'policy del',
+    syntax: 'policy del from <I:vif> [source <S:prefix>] group <G:prefix> [to <O:oif>...]',
+    usage: 'policy del from <vif> [source <S[/LEN]>] group <G[/LEN]>',
+    help: 'delete the rule with this from, source and group (entries it installed stay until they idle out)',
+    tokens: TOKENS,
+    mutates: true,
+    run: ({ router }, a) => {
+      const rule = ruleOf(a);
+      call('policy del', () => need(router, 'delPolicy', a, 'del')(rule));
+      return OK;
+    },
+  },
+  {
+    name: 'policy expire',
+    syntax: 'policy expire <T:seconds>',
+    help: 'delete a policy-installed entry after this many seconds without traffic (0: never; default 300)',
+    tokens: { T: 'idle time in seconds' },
+    mutates: true,
+    run: ({ router }, a) => {
+      const ms = Math.round(a.need<number>('T') * 1000);
+      call('policy expire', () => need(router, 'setPolicyExpire', a, 'expire')(ms));
+      return OK;
+    },
+  },
+  {
+    name: 'show policy',
+    syntax: 'show policy',
+    help: 'the static policy rules in the order they match, with hits and installed entries',
+    show: true,
+    run: ({ router }, a) => ({ kind: 'policy', policy: need(router, 'policy', a, 'policy')() }),
+  },
+];

@@ -1,0 +1,86 @@
+// `mrsh daemon`: the router without a terminal, in the foreground (systemd's Type=simple),
+// log lines on stderr. Startup: the startup file is applied line by line (a broken line is
+// logged and skipped, so the router comes up with what works), then the control socket
+// opens. SIGHUP re-reads the startup file and applies only the difference, keeping
+// runtime state; SIGTERM/SIGINT stop cleanly: MRT done, links closed (TUN devices go
+// away), socket file removed.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { runBatch } from '../commands/batch.js';
+import { applyPlan, planReplace } from '../commands/configure.js';
+import { Router } from '../router/router.js';
+import { ControlServer } from './server.js';
+import { defaultSocketPath } from './socket-path.js';
+
+export interface DaemonOptions {
+  file?: string;
+  socket?: string;
+  group?: string;
+}
+
+function log(msg: string): void {
+  process.stderr.write(`mrsh[${process.pid}]: ${msg}\n`);
+}
+
+export async function runDaemon(o: DaemonOptions): Promise<number> {
+  const file = o.file ? resolve(o.file) : undefined;
+  const path = o.socket ?? defaultSocketPath();
+  const router = await Router.create({ startupFile: file });
+  if (file) {
+    if (existsSync(file)) {
+      const res = await runBatch(readFileSync(file, 'utf8'), router, {
+        name: file,
+        keepGoing: true,
+        check: false,
+        onResult: () => {},
+        onError: (t) => log(t.split('\n')[0]),
+      });
+      log(`${file}: ${res.commands - res.errors} of ${res.commands} commands applied`);
+    } else log(`${file} does not exist yet: starting empty (write memory creates it)`);
+    router.setConfigBaseline(router.runningConfig());
+  }
+  const server = new ControlServer(router, { path, group: o.group, log });
+  try {
+    await server.listen();
+  } catch (e) {
+    log(`cannot open the control socket: ${(e as Error).message}`);
+    await router.close();
+    return 1;
+  }
+  log(`listening on ${path} (mode ${o.group ? `0660, group ${o.group}` : '0600'})`);
+
+  let stopping = false;
+  const stop = async (sig: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log(`${sig}: stopping`);
+    await server.close();
+    await router.close();
+    log('stopped');
+    done(0);
+  };
+  const reload = (): void => {
+    if (!file) return log('SIGHUP: no startup file to reload');
+    void server
+      .enqueue(async () => {
+        const plan = await planReplace(router, readFileSync(file, 'utf8'), file, false);
+        await applyPlan(router, plan);
+        return plan;
+      })
+      .then(
+        (plan) => {
+          log(`SIGHUP: ${file}: ${plan.remove.length} removed, ${plan.add.length} added or changed, ${plan.unchanged} unchanged, ${plan.runtime.length} runtime kept`);
+          for (const l of plan.remove) log(`  - ${l}`);
+          for (const l of plan.add) log(`  + ${l}`);
+        },
+        (e: Error) => log(`SIGHUP: ${e.message}`),
+      );
+  };
+  let done!: (code: number) => void;
+  const finished = new Promise<number>((r) => (done = r));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGHUP', reload);
+  // a daemon without links still runs: the socket server keeps the loop alive
+  return finished;
+}

@@ -1,0 +1,67 @@
+// The control socket's protocol: JSON Lines over a unix stream socket, one object per
+// line each way. A reply carries the request's id and comes only after the router applied
+// the command; events (subscribe) carry no id.
+//
+//   -> {"id":1,"line":"show mroute"}                 one command-table line
+//   -> {"id":2,"line":"configure replace f","files":{"f":"..."}}   files the client read
+//   -> {"id":3,"subscribe":"upcalls"}                then {"event":"upcall","upcall":{...}}
+//   -> {"id":4,"call":"status"}                      RouterStatus, for the shell's status line
+//   <- {"id":1,"ok":true,"output":{...}}             the command layer's Output, as data
+//   <- {"id":1,"ok":false,"error":{"message":"...","offset":8,"errno":"EINVAL","parse":false}}
+//   <- {"event":"dropped","count":12}                events this client was too slow to take
+import type { Output } from '../commands/output.js';
+import type { UpcallEvent } from '../router/api.js';
+
+export type Request =
+  | { id: number; line: string; files?: Record<string, string> }
+  | { id: number; subscribe: 'upcalls' }
+  | { id: number; unsubscribe: 'upcalls' }
+  | { id: number; call: 'status' | 'now' };
+
+export interface WireError {
+  message: string;
+  offset: number | null;
+  errno: string | null;
+  /** the line did not parse (exit status 2 in a one-shot) */
+  parse: boolean;
+}
+
+export type Reply =
+  | { id: number; ok: true; output?: Output | null; result?: unknown }
+  | { id: number | null; ok: false; error: WireError };
+
+export type Event = { event: 'upcall'; upcall: UpcallEvent } | { event: 'dropped'; count: number };
+
+/** longest request line accepted: room for a large configure replace file */
+export const MAX_LINE = 16 << 20;
+
+/** Splits a stream of text into lines; a line longer than max is reported, not buffered. */
+export class LineSplitter {
+  private buf = '';
+  constructor(
+    private readonly onLine: (line: string) => void,
+    private readonly onOverflow: () => void,
+    private readonly max = MAX_LINE,
+  ) {}
+
+  push(chunk: string): void {
+    let start = 0;
+    let nl = chunk.indexOf('\n');
+    if (nl < 0) {
+      this.buf += chunk;
+      if (this.buf.length > this.max) {
+        this.buf = '';
+        this.onOverflow();
+      }
+      return;
+    }
+    while (nl >= 0) {
+      const line = start === 0 && this.buf ? this.buf + chunk.slice(0, nl) : chunk.slice(start, nl);
+      if (start === 0) this.buf = '';
+      if (line.length) this.onLine(line);
+      start = nl + 1;
+      nl = chunk.indexOf('\n', start);
+    }
+    this.buf = chunk.slice(start);
+  }
+}

@@ -1,0 +1,277 @@
+// The daemon's end of the control socket. Every client's lines run through the one command
+// table against the one router, in arrival order (a global queue: an async command such as
+// `vif add dev X` finishes before the next line of any client starts, so each reply means
+// "applied"). Nothing a client does can hold up forwarding or other clients: writes never
+// block (Node queues them), replies to a client that stops reading pause only that
+// client's requests, and events to a slow subscriber are dropped and counted.
+import { chmodSync, chownSync, existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { execute, makeCtx } from '../commands/exec.js';
+import { CommandError, ParseError } from '../commands/errors.js';
+import type { ExecResult } from '../commands/exec.js';
+import type { RouterApi, UpcallEvent } from '../router/api.js';
+import { LineSplitter, type Reply, type WireError } from './protocol.js';
+
+export interface ServerOptions {
+  path: string;
+  /** admit this group: mode 0660 and the socket's group set to it (else 0600) */
+  group?: string;
+  log?: (msg: string) => void;
+  /** bytes queued to a subscriber beyond which events are dropped */
+  eventHighWater?: number;
+  /** bytes queued to a client beyond which its requests wait (it is not reading replies) */
+  replyHighWater?: number;
+}
+
+interface Client {
+  sock: Socket;
+  subscribed: boolean;
+  dropped: number;
+  /** requests read but not yet answered */
+  inflight: number;
+  /** replies gathered in this tick: one write (one syscall) for all of them */
+  out: string[];
+}
+
+/** gid of a group name, from /etc/group (Node has no getgrnam) */
+export function groupId(name: string): number {
+  if (/^\d+$/.test(name)) return Number(name);
+  for (const line of readFileSync('/etc/group', 'utf8').split('\n')) {
+    const f = line.split(':');
+    if (f[0] === name && f[2] !== undefined) return Number(f[2]);
+  }
+  throw new Error(`group '${name}' does not exist`);
+}
+
+/** Whether something answers on a unix socket path: 'live', 'stale' (ECONNREFUSED), 'absent', or an errno. */
+export function probeSocket(path: string, timeoutMs = 1000): Promise<'live' | 'stale' | 'absent' | string> {
+  if (!existsSync(path)) return Promise.resolve('absent');
+  return new Promise((resolve) => {
+    const s = createConnection(path);
+    const t = setTimeout(() => {
+      s.destroy();
+      resolve('ETIMEDOUT');
+    }, timeoutMs);
+    s.once('connect', () => {
+      clearTimeout(t);
+      s.destroy();
+      resolve('live');
+    });
+    s.once('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(t);
+      resolve(e.code === 'ECONNREFUSED' ? 'stale' : e.code === 'ENOENT' ? 'absent' : (e.code ?? e.message));
+    });
+  });
+}
+
+export function wireError(r: Extract<ExecResult, { ok: false }>): WireError {
+  const e = r.error;
+  return { message: e.message, offset: e.offset, errno: e instanceof CommandError ? e.errno : null, parse: e instanceof ParseError };
+}
+
+export class ControlServer {
+  private server: Server | null = null;
+  private readonly clients = new Set<Client>();
+  private queue: Promise<void> | null = null;
+  private readonly log: (msg: string) => void;
+  private readonly eventHigh: number;
+  private readonly replyHigh: number;
+  /** events dropped for slow subscribers, all clients */
+  droppedEvents = 0;
+
+  constructor(
+    private readonly router: RouterApi,
+    private readonly opts: ServerOptions,
+  ) {
+    this.log = opts.log ?? (() => {});
+    this.eventHigh = opts.eventHighWater ?? 256 << 10;
+    this.replyHigh = opts.replyHighWater ?? 4 << 20;
+    router.on('upcall', this.onUpcall);
+  }
+
+  async listen(): Promise<void> {
+    const path = this.opts.path;
+    const state = await probeSocket(path);
+    if (state === 'live') throw new Error(`${path}: a daemon is already answering there`);
+    if (state === 'stale') {
+      this.log(`${path}: stale socket (no daemon answers), removing it`);
+      unlinkSync(path);
+    } else if (state !== 'absent') throw new Error(`${path}: ${state}`);
+    const gid = this.opts.group !== undefined ? groupId(this.opts.group) : -1;
+    const mode = gid >= 0 ? 0o660 : 0o600;
+    const server = createServer({ allowHalfOpen: false }, (sock) => this.accept(sock));
+    // The umask covers the moment between bind() and chmod(): the socket never exists with
+    // wider permissions than asked, so no other user can connect in that window.
+    const oldMask = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(path, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } finally {
+      process.umask(oldMask);
+    }
+    if (gid >= 0) chownSync(path, -1, gid);
+    chmodSync(path, mode);
+    this.server = server;
+  }
+
+  /** Runs fn after every queued command: the daemon's SIGHUP reload takes its turn like a client. */
+  enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const run = (this.queue ?? Promise.resolve()).then(fn);
+    const tail = run.then(
+      () => {},
+      () => {},
+    );
+    this.queue = tail;
+    void tail.then(() => {
+      if (this.queue === tail) this.queue = null;
+    });
+    return run;
+  }
+
+  private accept(sock: Socket): void {
+    const c: Client = { sock, subscribed: false, dropped: 0, inflight: 0, out: [] };
+    this.clients.add(c);
+    sock.setEncoding('utf8');
+    const split = new LineSplitter(
+      (line) => this.onLine(c, line),
+      () => {
+        this.send(c, { id: null, ok: false, error: { message: 'request line too long', offset: null, errno: 'EMSGSIZE', parse: false } });
+        sock.end();
+      },
+    );
+    sock.on('data', (chunk: string) => split.push(chunk));
+    sock.on('drain', () => {
+      if (sock.isPaused()) sock.resume();
+    });
+    // a client that vanishes mid-request: its reply is dropped when it comes, nothing else
+    sock.on('error', () => {});
+    sock.on('close', () => this.clients.delete(c));
+  }
+
+  private onLine(c: Client, line: string): void {
+    let req: Record<string, unknown>;
+    try {
+      req = JSON.parse(line) as Record<string, unknown>;
+      if (req === null || typeof req !== 'object' || Array.isArray(req)) throw new Error('not an object');
+    } catch (e) {
+      this.send(c, { id: null, ok: false, error: { message: `malformed request: ${(e as Error).message}`, offset: null, errno: 'EINVAL', parse: false } });
+      return;
+    }
+    const id = typeof req.id === 'number' ? req.id : null;
+    const bad = (message: string) => this.send(c, { id, ok: false, error: { message, offset: null, errno: 'EINVAL', parse: false } });
+    if (id === null) return bad('request without a numeric id');
+    if (typeof req.line === 'string') {
+      const files = req.files && typeof req.files === 'object' ? (req.files as Record<string, unknown>) : {};
+      this.runLine(c, id, req.line, files);
+    } else if (req.subscribe === 'upcalls') {
+      c.subscribed = true;
+      this.send(c, { id, ok: true });
+    } else if (req.unsubscribe === 'upcalls') {
+      c.subscribed = false;
+      this.send(c, { id, ok: true });
+    } else if (req.call === 'status') {
+      this.send(c, { id, ok: true, result: this.router.status() });
+    } else if (req.call === 'now') {
+      this.send(c, { id, ok: true, result: this.router.now ? this.router.now() : Date.now() });
+    } else bad('unknown request: expected line, subscribe, unsubscribe or call');
+  }
+
+  private runLine(c: Client, id: number, line: string, files: Record<string, unknown>): void {
+    c.inflight++;
+    const ctx = makeCtx(this.router, (p) => {
+      const t = files[p];
+      if (typeof t !== 'string') throw new Error('the client did not send this file');
+      return t;
+    });
+    const reply = (r: ExecResult | null) => {
+      c.inflight--;
+      if (r === null) this.send(c, { id, ok: true, output: null });
+      else if (r.ok) this.send(c, { id, ok: true, output: r.output });
+      else this.send(c, { id, ok: false, error: wireError(r) });
+    };
+    const internal = (e: unknown) => {
+      c.inflight--;
+      this.log(`internal error on '${line}': ${(e as Error)?.stack ?? String(e)}`);
+      this.send(c, { id, ok: false, error: { message: `internal error: ${(e as Error)?.message ?? String(e)}`, offset: null, errno: null, parse: false } });
+    };
+    if (this.queue === null) {
+      // the common case: nothing queued, a synchronous command answers in this tick
+      let r: ReturnType<typeof execute>;
+      try {
+        r = execute(line, ctx);
+      } catch (e) {
+        return internal(e);
+      }
+      if (!(r instanceof Promise)) return reply(r);
+      void this.enqueue(() => r as Promise<ExecResult>).then(reply, internal);
+      return;
+    }
+    void this.enqueue(async () => execute(line, ctx)).then(reply, internal);
+  }
+
+  private send(c: Client, msg: Reply): void {
+    const s = c.sock;
+    if (s.destroyed || !s.writable) return;
+    let text: string;
+    try {
+      text = JSON.stringify(msg) + '\n';
+    } catch (e) {
+      text = JSON.stringify({ id: msg.id, ok: false, error: { message: `reply not serialisable: ${(e as Error).message}`, offset: null, errno: null, parse: false } }) + '\n';
+    }
+    if (c.out.push(text) === 1) process.nextTick(() => this.flush(c));
+  }
+
+  private flush(c: Client): void {
+    const s = c.sock;
+    const text = c.out.length === 1 ? c.out[0] : c.out.join('');
+    c.out = [];
+    if (s.destroyed || !s.writable) return;
+    s.write(text);
+    // A client that does not read its replies stops being read until it catches up.
+    if (s.writableLength > this.replyHigh && !s.isPaused()) s.pause();
+  }
+
+  private readonly onUpcall = (ev: UpcallEvent): void => {
+    let text: string | null = null;
+    for (const c of this.clients) {
+      if (!c.subscribed) continue;
+      const s = c.sock;
+      if (s.destroyed || !s.writable) continue;
+      if (s.writableLength > this.eventHigh) {
+        c.dropped++;
+        this.droppedEvents++;
+        continue;
+      }
+      if (c.dropped) {
+        s.write(`{"event":"dropped","count":${c.dropped}}\n`);
+        c.dropped = 0;
+      }
+      text ??= `{"event":"upcall","upcall":${JSON.stringify(ev)}}\n`;
+      s.write(text);
+    }
+  };
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  async close(): Promise<void> {
+    this.router.off('upcall', this.onUpcall);
+    const server = this.server;
+    this.server = null;
+    for (const c of this.clients) c.sock.destroy();
+    this.clients.clear();
+    if (server) await new Promise<void>((r) => server.close(() => r()));
+    // server.close() unlinks the path in Node; make sure even if it did not
+    try {
+      unlinkSync(this.opts.path);
+    } catch {
+      // gone already
+    }
+  }
+}

@@ -1,0 +1,46 @@
+// The Ink app attached to a daemon's control socket: commands run on the daemon's router,
+// the upcall pane and the status line follow its event stream.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { render } from 'ink-testing-library';
+import { App } from '../../src/shell/App.js';
+import { Router } from '../../src/router/router.js';
+import { ControlServer } from '../../src/control/server.js';
+import { ControlClient } from '../../src/control/client.js';
+import { RemoteSession } from '../../src/control/remote.js';
+import { sleep, waitFor } from './helpers.js';
+
+test('attached shell: commands on the daemon, live pane fed by the event stream', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mrsh-att-'));
+  const router = await Router.create();
+  const server = new ControlServer(router, { path: join(dir, 's.sock') });
+  await server.listen();
+  const session = await RemoteSession.open(await ControlClient.connect(join(dir, 's.sock')));
+  const ui = render(<App remote={{ live: session, exec: (l) => session.exec(l) }} color={false} historyPath={null} paneIntervalMs={20} />);
+  try {
+    await waitFor(ui.lastFrame, (s) => s.includes('mrsh# '));
+    for (const l of ['mrt init', 'vif add 0 virtual eth0', 'vif add 1 virtual eth1', 'inject 0 10.0.0.1 239.1.1.1 count 2']) {
+      ui.stdin.write(l);
+      await sleep(20);
+      ui.stdin.write('\r');
+      await sleep(50);
+    }
+    // the daemon's router changed, and its NOCACHE reached the pane over the socket
+    // commands are acknowledged over the socket: poll rather than trust a fixed sleep
+    for (let i = 0; i < 100 && router.listVifs('inet').length < 2; i++) await sleep(30);
+    assert.equal(router.listVifs('inet').length, 2);
+    await waitFor(ui.lastFrame, (s) => /NOCACHE 1/.test(s), 3000);
+    await waitFor(ui.lastFrame, (s) => /IPv4 on/.test(s), 3000);
+    ui.stdin.write('vif add 40 virtual x\r');
+    await waitFor(ui.lastFrame, (s) => s.includes('% vif add: EINVAL: vif index 40 out of range'));
+  } finally {
+    ui.unmount();
+    session.close();
+    await server.close();
+    await router.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
