@@ -74,7 +74,7 @@ export const showCommands: CommandDef[] = [
         kind: 'mroute',
         family,
         view,
-        entries: router.listMfc(family).filter((e) => matches(e, f)),
+        entries: router.listMfc(family, { source: f.source, group: f.group }),
         vifs: router.listVifs(family),
         pending: router.listPending(family).filter((e) => matches(e, f)),
         nowMs: engineNow(router),

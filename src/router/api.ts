@@ -247,7 +247,8 @@ export interface RouterApi {
 
   addMfc(spec: MfcSpec): void;
   delMfc(family: Family, source: string, group: string): void;
-  listMfc(family: Family): MfcInfo[];
+  /** Resolved entries; a source and/or group narrows the list (any spelling of the address). */
+  listMfc(family: Family, filter?: { source?: string; group?: string }): MfcInfo[];
   listPending(family: Family): PendingInfo[];
 
   addBwUpcall(spec: {

@@ -681,10 +681,25 @@ export class Router implements RouterApi {
     if (family === 'inet') for (const bk of [...this.bwSpecs.keys()]) if (bk.startsWith(k + '|')) this.bwSpecs.delete(bk);
   }
 
-  listMfc(family: Family): MfcInfo[] {
+  listMfc(family: Family, filter: { source?: string; group?: string } = {}): MfcInfo[] {
     const e = this.engine(family);
     const now = this.clock();
-    return e.entryIds('resolved').map((id) => this.mfcInfo(family, id, now));
+    const { source, group } = filter;
+    if (source !== undefined) checkAddr(family, source, 'source');
+    if (group !== undefined) checkAddr(family, group, 'group');
+    if (source !== undefined && group !== undefined) {
+      // One (S,G): a hash lookup, not a walk of the table.
+      const id = e.findEntry(source, group);
+      return id >= 0 && !e.isPending(id) ? [this.mfcInfo(family, id, now)] : [];
+    }
+    let ids = e.entryIds('resolved');
+    if (source !== undefined || group !== undefined) {
+      const canon = (a: string) => (family === 'inet' ? formatIPv4(parseIPv4(a)) : formatIPv6(parseIPv6(a)));
+      const s = source !== undefined ? canon(source) : null;
+      const g = group !== undefined ? canon(group) : null;
+      ids = ids.filter((id) => (s === null || e.originOf(id) === s) && (g === null || e.groupOf(id) === g));
+    }
+    return ids.map((id) => this.mfcInfo(family, id, now));
   }
 
   mfcInfo(family: Family, id: number, now = this.clock()): MfcInfo {
