@@ -1,4 +1,4 @@
-// examples/demo.sh, the newcomer's lab, in its scripted mode: traffic is forwarded,
+// examples/demo/lab.sh, the newcomer's lab, in its scripted mode: traffic is forwarded,
 // NOCACHE upcalls were answered by the policy rule, and nothing is left behind.
 
 import { test } from 'node:test';
@@ -8,9 +8,9 @@ import { skipReason } from '../links/helpers.js';
 
 const why = skipReason();
 
-test('examples/demo.sh forwards the lab traffic and cleans up', { skip: why ?? false }, () => {
+test('examples/demo/lab.sh forwards the lab traffic and cleans up', { skip: why ?? false }, () => {
   const root = new URL('../..', import.meta.url).pathname;
-  const r = spawnSync('bash', ['examples/demo.sh'], { cwd: root, env: { ...process.env, DEMO_SECONDS: '3' }, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync('bash', ['examples/demo/lab.sh'], { cwd: root, env: { ...process.env, DEMO_SECONDS: '3' }, encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
   const m = /Group: 239\.99\.1\.1, Source count: 1, Group pkt count: (\d+)/.exec(r.stdout);
   assert.ok(m && Number(m[1]) > 10, r.stdout);

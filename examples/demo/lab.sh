@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# A namespace lab for newcomers (run as root):   bash examples/demo.sh
+# A namespace lab for newcomers (run as root):   bash examples/demo/lab.sh
 #
 #   ns src: a UDP sender ── veth ── r0 [ns rtr: mrsh daemon] r1 ── veth ── ns lan1: a receiver
 #                                                              r2 ── veth ── ns lan2: a receiver
 #
-# The daemon starts on examples/demo.conf (AF_PACKET vifs on r0-r2, a policy rule that answers
+# The daemon starts on examples/demo/router.conf (AF_PACKET vifs on r0-r2, a policy rule that answers
 # NOCACHE upcalls), the sender sends two groups at 20 packets/s, and the interactive shell
 # attaches to the daemon: watch upcalls arrive in the live pane and the counters move
 # (`show mroute count`, `show vif`, `explain 10.99.0.2 239.99.1.1`). Ctrl-D leaves; everything
 # the lab created is removed on exit. DEMO_SECONDS=N runs without a shell for N seconds and
 # prints the counters instead (for scripts and CI).
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 [ "$(id -u)" = 0 ] || { echo "demo: needs root (network namespaces, packet sockets)" >&2; exit 1; }
 P="mrsh-demo-$$"
 SOCK="/tmp/$P.sock"
@@ -38,7 +38,7 @@ for i in 1 2; do
 done
 
 MRSH=(node "$ROOT/bin/mrsh.js")
-ip netns exec "$P-rtr" "${MRSH[@]}" daemon -f "$ROOT/examples/demo.conf" --socket "$SOCK" 2>"/tmp/$P.log" &
+ip netns exec "$P-rtr" "${MRSH[@]}" daemon -f "$ROOT/examples/demo/router.conf" --socket "$SOCK" 2>"/tmp/$P.log" &
 PIDS+=($!)
 for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
 [ -S "$SOCK" ] || { echo "demo: the daemon did not start:" >&2; cat "/tmp/$P.log" >&2; exit 1; }
