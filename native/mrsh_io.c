@@ -16,12 +16,15 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
+#include <linux/bpf.h>
 #include <node_api.h>
 #include <uv.h>
 
@@ -352,24 +355,243 @@ static napi_value js_recv_tun(napi_env env, napi_callback_info info) {
 
 /* ---- AF_PACKET ---- */
 
+/* openPacket flags (packet.ts PACKET_* constants mirror these). */
+#define PKT_QDISC_BYPASS 1 /* transmit straight to the driver (PACKET_QDISC_BYPASS) */
+#define PKT_RX_RING 2      /* receive through a PACKET_MMAP TPACKET_V2 ring */
+#define PKT_HOST_BYPASS 4  /* tcx ingress program: multicast data frames skip the host IP stack */
+#define PKT_TX_RING 8      /* transmit through a PACKET_MMAP TPACKET_V2 ring */
+
+/* ---- PACKET_MMAP receive ring ----
+ * A TPACKET_V2 ring: the kernel writes each frame (behind its virtio_net_hdr) straight
+ * into a shared frame and flips tp_status to TP_STATUS_USER; no skb is cloned or queued
+ * per frame and one call drains many frames without a syscall. The mapping belongs to a JS
+ * object (napi_wrap; unmapped by unmapRing() on close, or by the finalizer), which is
+ * handed back to every recvPacket call - C keeps no references of its own. Frames are
+ * copied into the caller's slots (JS owns the packet memory the engine reads) and given
+ * back to the kernel at once. V2 rather than V3: V3 only signals readiness per retired
+ * block (a timeout of >= 1 ms at low rates); V2 signals per frame. */
+
+typedef struct {
+  uint8_t *base;
+  uint32_t fsize, fnr, head;
+} ring_half;
+
+typedef struct {
+  int alive;         /* 0 once unmapped */
+  uint8_t *rxmap, *txmap;
+  size_t rxlen, txlen;
+  int txfd;          /* the transmit ring's own socket, -1 if none */
+  ring_half rx, tx;  /* base NULL: that direction uses recvmmsg / sendmmsg */
+  int32_t mtu;       /* at open: longer datagrams are refused before they reach the TX ring */
+} rx_ring;
+
+#define RING_BYTES (2u << 20) /* per direction */
+
+static void rx_ring_unmap(rx_ring *r) {
+  if (!r || !r->alive) return;
+  if (r->rxmap) munmap(r->rxmap, r->rxlen);
+  if (r->txmap) munmap(r->txmap, r->txlen);
+  if (r->txfd >= 0) close(r->txfd);
+  r->rxmap = r->txmap = NULL;
+  r->txfd = -1;
+  r->rx.base = r->tx.base = NULL;
+  r->alive = 0;
+}
+
+static void rx_ring_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  rx_ring_unmap(data);
+  free(data);
+}
+
+static void ring_req(int mtu, struct tpacket_req *req) {
+  /* frame: tpacket2_hdr + sockaddr_ll (aligned), the vnet header, Ethernet + VLAN, the MTU */
+  uint32_t need = TPACKET_ALIGN(TPACKET2_HDRLEN) + 16 + sizeof(struct virtio_net_hdr) + ETH_HLEN + 4 + (uint32_t)mtu;
+  uint32_t fsize = 2048;
+  while (fsize < need) fsize <<= 1;
+  uint32_t bsize = fsize > 65536 ? fsize : 65536;
+  uint32_t bnr = RING_BYTES / bsize;
+  if (bnr < 4) bnr = 4;
+  req->tp_block_size = bsize;
+  req->tp_block_nr = bnr;
+  req->tp_frame_size = fsize;
+  req->tp_frame_nr = (bsize / fsize) * bnr;
+}
+
+/* Set up and map the rings asked for (before fd is bound). The receive ring is on fd
+ * itself. The transmit ring gets a socket of its own, bound to the interface with
+ * protocol 0 so it never receives: nothing polls it, so the skb destructor of every frame
+ * sent (sock_wfree -> write_space) finds no waiter to wake - on the shared, polled socket
+ * that wakeup cost a spinlock round trip per frame. Returns 0 or -errno (r left clean). */
+static int rx_ring_setup(int fd, unsigned ifindex, int mtu, int rx, int tx, int qdisc_bypass, rx_ring *r) {
+  int v = TPACKET_V2, one = 1, e = 0;
+  memset(r, 0, sizeof *r);
+  r->txfd = -1;
+  r->mtu = mtu;
+  r->alive = 1;
+  if (rx) {
+    struct tpacket_req q;
+    ring_req(mtu, &q);
+    if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) < 0 ||
+        setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &q, sizeof q) < 0)
+      goto fail;
+    size_t len = (size_t)q.tp_block_size * q.tp_block_nr;
+    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+    if (m == MAP_FAILED) goto fail;
+    r->rxmap = m;
+    r->rxlen = len;
+    r->rx = (ring_half){.base = m, .fsize = q.tp_frame_size, .fnr = q.tp_frame_nr, .head = 0};
+  }
+  if (tx) {
+    struct tpacket_req q;
+    ring_req(mtu, &q);
+    int t = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (t < 0) goto fail;
+    r->txfd = t;
+    int snd = 4 << 20;
+    if (setsockopt(t, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof snd) < 0)
+      setsockopt(t, SOL_SOCKET, SO_SNDBUF, &snd, sizeof snd);
+    /* PACKET_LOSS: a malformed frame is skipped rather than stalling the ring (set before
+     * the ring exists) */
+    if (setsockopt(t, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) < 0 ||
+        (qdisc_bypass && setsockopt(t, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) < 0) ||
+        setsockopt(t, SOL_PACKET, PACKET_LOSS, &one, sizeof one) < 0 ||
+        setsockopt(t, SOL_PACKET, PACKET_VERSION, &v, sizeof v) < 0 ||
+        setsockopt(t, SOL_PACKET, PACKET_TX_RING, &q, sizeof q) < 0)
+      goto fail;
+    size_t len = (size_t)q.tp_block_size * q.tp_block_nr;
+    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, t, 0);
+    if (m == MAP_FAILED) goto fail;
+    r->txmap = m;
+    r->txlen = len;
+    r->tx = (ring_half){.base = m, .fsize = q.tp_frame_size, .fnr = q.tp_frame_nr, .head = 0};
+    struct sockaddr_ll sll;
+    memset(&sll, 0, sizeof sll);
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = 0; /* send only */
+    sll.sll_ifindex = (int)ifindex;
+    if (bind(t, (struct sockaddr *)&sll, sizeof sll) < 0) goto fail;
+  }
+  return 0;
+fail:
+  e = errno;
+  rx_ring_unmap(r);
+  return -e;
+}
+
+/* ---- host bypass: a tcx ingress program ----
+ * Every frame a packet socket taps also climbs the router host's own IP stack (ip_rcv,
+ * the multicast route lookup, the drop) - pure waste for multicast data the router
+ * forwards itself. A tcx ingress program runs after the AF_PACKET taps (the socket has
+ * the frame already) and before ip_rcv; this one drops multicast IPv4/IPv6 data frames
+ * there and passes everything else: unicast, broadcast, ARP, link-local groups
+ * (224.0.0.0/24, ff0X with scope <= 2), IGMP, PIM, IPv6 hop-by-hop (MLD) and ICMPv6.
+ * The attachment is a BPF link owned by the fd returned: closing it (link close, or the
+ * process dying) detaches the program - nothing is left behind in the kernel.
+ * Needs Linux >= 6.6 (tcx) and CAP_BPF/CAP_SYS_ADMIN; failure is reported, not fatal. */
+
+#ifndef BPF_TCX_INGRESS_NUM
+#define BPF_TCX_INGRESS_NUM 46 /* enum bpf_attach_type BPF_TCX_INGRESS (uapi >= 6.6) */
+#endif
+
+#define I_INS(c, d, s, o, i) ((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
+#define I_MOV64_REG(d, s) I_INS(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
+#define I_MOV64_IMM(d, i) I_INS(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
+#define I_ALU64_IMM(op, d, i) I_INS(BPF_ALU64 | (op) | BPF_K, d, 0, 0, i)
+#define I_LD_ABS(sz, off) I_INS(BPF_LD | (sz) | BPF_ABS, 0, 0, 0, off)
+#define I_JMP_IMM(op, d, i, o) I_INS(BPF_JMP | (op) | BPF_K, d, 0, o, i)
+#define I_JA(o) I_INS(BPF_JMP | BPF_JA, 0, 0, o, 0)
+#define I_EXIT() I_INS(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+
+static int host_bypass_attach(unsigned ifindex, const char **why) {
+  /* LD_ABS offsets count from the Ethernet header (tcx pushes it back before running). */
+  const struct bpf_insn prog[] = {
+      /* 0 */ I_MOV64_REG(BPF_REG_6, BPF_REG_1),
+      /* 1 */ I_LD_ABS(BPF_B, 0),                      /* destination MAC, first byte */
+      /* 2 */ I_JMP_IMM(BPF_JSET, BPF_REG_0, 1, 1),     /* group bit set: look further */
+      /* 3 */ I_JA(22),                                 /* -> pass (26) */
+      /* 4 */ I_LD_ABS(BPF_H, 12),                     /* EtherType */
+      /* 5 */ I_JMP_IMM(BPF_JEQ, BPF_REG_0, ETH_P_IP, 2),
+      /* 6 */ I_JMP_IMM(BPF_JEQ, BPF_REG_0, ETH_P_IPV6, 10),
+      /* 7 */ I_JA(18),                                 /* -> pass */
+      /* 8: IPv4 */ I_LD_ABS(BPF_B, ETH_HLEN + 9),      /* protocol */
+      /* 9 */ I_JMP_IMM(BPF_JEQ, BPF_REG_0, IPPROTO_IGMP, 16),
+      /* 10 */ I_JMP_IMM(BPF_JEQ, BPF_REG_0, IPPROTO_PIM, 15),
+      /* 11 */ I_LD_ABS(BPF_W, ETH_HLEN + 16),         /* destination address */
+      /* 12 */ I_ALU64_IMM(BPF_RSH, BPF_REG_0, 8),
+      /* 13 */ I_JMP_IMM(BPF_JEQ, BPF_REG_0, 0xe00000, 12), /* 224.0.0.0/24 -> pass */
+      /* 14 */ I_ALU64_IMM(BPF_RSH, BPF_REG_0, 20),
+      /* 15 */ I_JMP_IMM(BPF_JEQ, BPF_REG_0, 0xe, 9),   /* 224/4 -> drop (25) */
+      /* 16 */ I_JA(9),                                 /* -> pass */
+      /* 17: IPv6 */ I_LD_ABS(BPF_B, ETH_HLEN + 6),     /* next header */
+      /* 18 */ I_JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 7),     /* hop-by-hop (MLD) -> pass */
+      /* 19 */ I_JMP_IMM(BPF_JEQ, BPF_REG_0, IPPROTO_ICMPV6, 6),
+      /* 20 */ I_LD_ABS(BPF_B, ETH_HLEN + 24),         /* destination, first byte */
+      /* 21 */ I_JMP_IMM(BPF_JNE, BPF_REG_0, 0xff, 4),
+      /* 22 */ I_LD_ABS(BPF_B, ETH_HLEN + 25),         /* flags | scope */
+      /* 23 */ I_ALU64_IMM(BPF_AND, BPF_REG_0, 0x0f),
+      /* 24 */ I_JMP_IMM(BPF_JLE, BPF_REG_0, 2, 1),     /* interface/link-local scope -> pass */
+      /* 25: drop */ I_JA(2),
+      /* 26: pass */ I_MOV64_IMM(BPF_REG_0, -1),        /* TCX_NEXT */
+      /* 27 */ I_EXIT(),
+      /* 28 */ I_MOV64_IMM(BPF_REG_0, 2),               /* TCX_DROP */
+      /* 29 */ I_EXIT(),
+  };
+  static const char license[] = "GPL";
+  union bpf_attr a;
+  memset(&a, 0, sizeof a);
+  a.prog_type = BPF_PROG_TYPE_SCHED_CLS;
+  a.insns = (uintptr_t)prog;
+  a.insn_cnt = sizeof prog / sizeof prog[0];
+  a.license = (uintptr_t)license;
+  memcpy(a.prog_name, "mrsh_hostbypass", 15);
+  int pfd = (int)syscall(__NR_bpf, BPF_PROG_LOAD, &a, sizeof a);
+  if (pfd < 0) {
+    *why = "BPF_PROG_LOAD";
+    return -errno;
+  }
+  memset(&a, 0, sizeof a);
+  a.link_create.prog_fd = (uint32_t)pfd;
+  a.link_create.target_ifindex = ifindex;
+  a.link_create.attach_type = BPF_TCX_INGRESS_NUM;
+  int lfd = (int)syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof a);
+  int e = errno;
+  close(pfd); /* the link holds the program */
+  if (lfd < 0) {
+    *why = "BPF_LINK_CREATE(tcx ingress)";
+    return -e;
+  }
+  fcntl(lfd, F_SETFD, FD_CLOEXEC);
+  return lfd;
+}
+
 /* openPacket(ifname, netns|null) -> {fd, ifindex, mtu, mac, addrs4, addrs6}
  * Created with protocol 0 so nothing is queued before bind() narrows it to one interface;
  * outgoing frames ignored so our own transmissions are not read back; ALLMULTI so the
  * interface accepts every group without joining each; VNET_HDR so CHECKSUM_PARTIAL
  * frames (veth with tx offload) come with csum_start/offset and can be completed. */
 static napi_value js_open_packet(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char name[IFNAMSIZ + 1], ns[256] = "";
+  int32_t flags = 0;
   if (argc < 1 || get_str(env, argv[0], name, sizeof name) < 0) {
-    napi_throw_type_error(env, NULL, "openPacket(ifname, netns?)");
+    napi_throw_type_error(env, NULL, "openPacket(ifname, netns?, flags?)");
     return NULL;
   }
   if (argc > 1 && !is_nullish(env, argv[1]) && get_str(env, argv[1], ns, sizeof ns) < 0) {
     napi_throw_type_error(env, NULL, "netns must be a string");
     return NULL;
   }
+  if (argc > 2 && !is_nullish(env, argv[2]) && get_i32(env, argv[2], &flags) < 0) {
+    napi_throw_type_error(env, NULL, "flags must be an integer");
+    return NULL;
+  }
+  rx_ring ring = {.txfd = -1};
+  int bypass_fd = -1, bypass_err = 0;
+  const char *bypass_why = "";
   ns_guard g;
   int r = ns_enter(ns, &g);
   if (r < 0) return throw_errno(env, "enter netns", -r);
@@ -395,6 +617,25 @@ static napi_value js_open_packet(napi_env env, napi_callback_info info) {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
   if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof snd) < 0)
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, sizeof snd);
+  if (flags & PKT_QDISC_BYPASS) {
+    /* veth and most NICs here have no qdisc worth keeping for best-effort multicast */
+    step = "PACKET_QDISC_BYPASS";
+    if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) < 0) goto fail_errno;
+  }
+  if (flags & (PKT_RX_RING | PKT_TX_RING)) {
+    struct ifreq ifr;
+    int mtu = 1500, s4 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s4 >= 0) {
+      if (if_ioctl(s4, SIOCGIFMTU, name, &ifr) == 0) mtu = ifr.ifr_mtu;
+      close(s4);
+    }
+    step = "PACKET_RX_RING/PACKET_TX_RING";
+    int rr = rx_ring_setup(fd, ifindex, mtu, flags & PKT_RX_RING, flags & PKT_TX_RING, flags & PKT_QDISC_BYPASS, &ring);
+    if (rr < 0) {
+      e = -rr;
+      goto fail;
+    }
+  }
   struct sockaddr_ll sll;
   memset(&sll, 0, sizeof sll);
   sll.sll_family = AF_PACKET;
@@ -408,24 +649,71 @@ static napi_value js_open_packet(napi_env env, napi_callback_info info) {
   mr.mr_type = PACKET_MR_ALLMULTI;
   step = "PACKET_MR_ALLMULTI";
   if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof mr) < 0) goto fail_errno;
+  if (flags & PKT_HOST_BYPASS) {
+    bypass_fd = host_bypass_attach(ifindex, &bypass_why);
+    if (bypass_fd < 0) {
+      bypass_err = -bypass_fd;
+      bypass_fd = -1;
+    }
+  }
 
   napi_value obj = make_ifinfo(env, name);
   ns_leave(&g);
-  if (!obj) {
-    close(fd);
-    return NULL;
-  }
+  if (!obj) goto fail_late;
   napi_value v;
-  NAPI_OK(napi_create_int32(env, fd, &v));
-  NAPI_OK(napi_set_named_property(env, obj, "fd", v));
+  if (napi_create_int32(env, fd, &v) != napi_ok || napi_set_named_property(env, obj, "fd", v) != napi_ok) goto fail_late;
+  /* ring: an object owning the mapping, or null */
+  if (ring.alive) {
+    rx_ring *heap = malloc(sizeof *heap);
+    if (!heap || napi_create_object(env, &v) != napi_ok) {
+      free(heap);
+      goto fail_late;
+    }
+    *heap = ring;
+    if (napi_wrap(env, v, heap, rx_ring_finalize, NULL, NULL) != napi_ok) {
+      free(heap);
+      goto fail_late;
+    }
+    ring.alive = 0; /* the JS object owns it now */
+  } else if (napi_get_null(env, &v) != napi_ok) goto fail_late;
+  if (napi_set_named_property(env, obj, "ring", v) != napi_ok) goto fail_late;
+  /* hostBypassFd: the tcx link fd (-1 if none); hostBypassError: why it is missing */
+  if (napi_create_int32(env, bypass_fd, &v) != napi_ok || napi_set_named_property(env, obj, "hostBypassFd", v) != napi_ok)
+    goto fail_late;
+  if (bypass_err) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s: %s", bypass_why, strerror(bypass_err));
+    if (napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &v) != napi_ok) goto fail_late;
+  } else if (napi_get_null(env, &v) != napi_ok) goto fail_late;
+  if (napi_set_named_property(env, obj, "hostBypassError", v) != napi_ok) goto fail_late;
   return obj;
+
+fail_late:
+  rx_ring_unmap(&ring);
+  if (bypass_fd >= 0) close(bypass_fd);
+  close(fd);
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) != napi_ok || !pending) napi_throw_error(env, "EIO", "openPacket: N-API call failed");
+  return NULL;
 
 fail_errno:
   e = errno;
 fail:
+  rx_ring_unmap(&ring);
+  if (bypass_fd >= 0) close(bypass_fd);
   if (fd >= 0) close(fd);
   ns_leave(&g);
   return throw_errno(env, step, e);
+}
+
+/* unmapRing(ring): release a receive ring's mapping now (before its fd is closed). */
+static napi_value js_unmap_ring(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  void *p = NULL;
+  if (argc >= 1 && !is_nullish(env, argv[0]) && napi_unwrap(env, argv[0], &p) == napi_ok) rx_ring_unmap(p);
+  return NULL;
 }
 
 /* Fold a 32-bit ones-complement accumulator. */
@@ -456,14 +744,75 @@ static int complete_csum(uint8_t *frame, size_t len, const struct virtio_net_hdr
   return 0;
 }
 
-/* recvPacket(fd, buf, slotSize, maxSlots, offsets, lengths, stats) -> count | -errno
+/* Check one received frame (slot at f, flen bytes from the Ethernet header on) and, if
+ * it is a whole IPv4/IPv6 datagram, complete a CHECKSUM_PARTIAL and return its IP length;
+ * else -1 (counted as dropped by the caller). */
+static long accept_frame(uint8_t *f, long flen, const struct virtio_net_hdr *vh, int32_t *stats) {
+  if (flen < ETH_HLEN + 20 || vh->gso_type != VIRTIO_NET_HDR_GSO_NONE) return -1;
+  uint16_t et = (uint16_t)(f[12] << 8 | f[13]);
+  uint8_t *ip = f + ETH_HLEN;
+  long avail = flen - ETH_HLEN;
+  long iplen;
+  if (et == ETH_P_IP && (ip[0] >> 4) == 4) {
+    iplen = ip[2] << 8 | ip[3];
+  } else if (et == ETH_P_IPV6 && (ip[0] >> 4) == 6 && avail >= 40) {
+    iplen = 40 + (ip[4] << 8 | ip[5]);
+  } else {
+    return -1;
+  }
+  if (iplen < 20 || iplen > avail) return -1;
+  if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+    /* Checksum over the IP datagram only, not the Ethernet padding. */
+    if (complete_csum(f, ETH_HLEN + iplen, vh) < 0) return -1;
+    stats[1]++;
+  }
+  return iplen;
+}
+
+/* The ring path of recvPacket: take up to max frames the kernel has handed over. */
+static int recv_ring(rx_ring *r, uint8_t *buf, int32_t slot, int32_t max, int32_t *offs, int32_t *lens,
+                     int32_t *stats, int *taken) {
+  int out = 0, n = 0;
+  while (n < max) {
+    struct tpacket2_hdr *h = (struct tpacket2_hdr *)(r->rx.base + (size_t)r->rx.head * r->rx.fsize);
+    uint32_t st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+    if (!(st & TP_STATUS_USER)) break;
+    uint8_t *f = (uint8_t *)h + h->tp_mac;
+    uint32_t snap = h->tp_snaplen;
+    long iplen = -1;
+    if (!(st & TP_STATUS_COPY) && snap == h->tp_len && snap <= (uint32_t)slot &&
+        h->tp_mac >= sizeof(struct virtio_net_hdr) + TPACKET2_HDRLEN - sizeof(struct sockaddr_ll) &&
+        (size_t)h->tp_mac + snap <= r->rx.fsize) {
+      struct virtio_net_hdr vh;
+      memcpy(&vh, f - sizeof vh, sizeof vh);
+      uint8_t *dst = buf + (size_t)n * slot;
+      memcpy(dst, f, snap);
+      iplen = accept_frame(dst, (long)snap, &vh, stats);
+    }
+    __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+    if (++r->rx.head == r->rx.fnr) r->rx.head = 0;
+    if (iplen < 0) {
+      stats[0]++;
+    } else {
+      offs[out] = n * slot + ETH_HLEN;
+      lens[out] = (int32_t)iplen;
+      out++;
+    }
+    n++;
+  }
+  *taken = n;
+  return out;
+}
+
+/* recvPacket(fd, buf, slotSize, maxSlots, offsets, lengths, stats, ring?) -> count | -errno
  * Frames land at i*slotSize; delivered datagrams are compacted into offsets/lengths with
  * the Ethernet header stripped and trailing padding trimmed. stats[0] += frames dropped
  * (not IPv4/IPv6, truncated, GSO), stats[1] += frames completed from CHECKSUM_PARTIAL,
- * stats[2] = frames read by this call (so the caller knows whether the queue was drained). */
+ * stats[2] = frames read by this call (so the caller knows whether the queue was drained).
+ * With ring (from openPacket), frames come from the PACKET_MMAP ring, not recvmmsg. */
 static napi_value js_recv_packet(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 8;
+  napi_value argv[8];
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t fd, slot, max;
   void *bufp, *offp, *lenp, *statp;
@@ -477,6 +826,22 @@ static napi_value js_recv_packet(napi_env env, napi_callback_info info) {
   }
   uint8_t *buf = bufp;
   int32_t *offs = offp, *lens = lenp, *stats = statp;
+  napi_value rv;
+  if (argc > 7 && !is_nullish(env, argv[7])) {
+    void *rp = NULL;
+    if (napi_unwrap(env, argv[7], &rp) != napi_ok || !rp) {
+      napi_throw_type_error(env, NULL, "recvPacket: bad ring");
+      return NULL;
+    }
+    rx_ring *r = rp;
+    if (!r->alive || r->rx.base) {
+      int taken = 0, out = r->alive ? recv_ring(r, buf, slot, max, offs, lens, stats, &taken) : 0;
+      stats[2] = taken;
+      NAPI_OK(napi_create_int32(env, r->alive ? out : -EBADF, &rv));
+      return rv;
+    }
+    /* a transmit-only ring: receive by recvmmsg */
+  }
   struct virtio_net_hdr vh[BATCH];
   struct iovec iov[BATCH][2];
   struct mmsghdr msgs[BATCH];
@@ -502,33 +867,10 @@ static napi_value js_recv_packet(napi_env env, napi_callback_info info) {
       int slotno = base + i;
       uint8_t *f = buf + (size_t)slotno * slot;
       long flen = (long)msgs[i].msg_len - (long)sizeof(struct virtio_net_hdr);
-      if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || flen < ETH_HLEN + 20 || vh[i].gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+      long iplen = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? -1 : accept_frame(f, flen, &vh[i], stats);
+      if (iplen < 0) {
         stats[0]++;
         continue;
-      }
-      uint16_t et = (uint16_t)(f[12] << 8 | f[13]);
-      uint8_t *ip = f + ETH_HLEN;
-      long avail = flen - ETH_HLEN;
-      long iplen;
-      if (et == ETH_P_IP && (ip[0] >> 4) == 4) {
-        iplen = ip[2] << 8 | ip[3];
-      } else if (et == ETH_P_IPV6 && (ip[0] >> 4) == 6 && avail >= 40) {
-        iplen = 40 + (ip[4] << 8 | ip[5]);
-      } else {
-        stats[0]++;
-        continue;
-      }
-      if (iplen < 20 || iplen > avail) {
-        stats[0]++;
-        continue;
-      }
-      if (vh[i].flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
-        /* Checksum over the IP datagram only, not the Ethernet padding. */
-        if (complete_csum(f, ETH_HLEN + iplen, &vh[i]) < 0) {
-          stats[0]++;
-          continue;
-        }
-        stats[1]++;
       }
       offs[out] = slotno * slot + ETH_HLEN;
       lens[out] = (int32_t)iplen;
@@ -538,7 +880,6 @@ static napi_value js_recv_packet(napi_env env, napi_callback_info info) {
     if (n < want) break;
   }
   stats[2] = base;
-  napi_value rv;
   NAPI_OK(napi_create_int32(env, out > 0 || base > 0 ? out : -err, &rv));
   return rv;
 }
@@ -554,6 +895,7 @@ typedef struct {
 } span;
 
 #define MAX_BUFS 64
+#define TX_RING_BATCH 256
 
 static int get_spans(napi_env env, napi_value arr, span *spans, uint32_t *nspans) {
   uint32_t n;
@@ -652,13 +994,104 @@ static napi_value js_send_tun(napi_env env, napi_callback_info info) {
   return rv;
 }
 
-/* sendPacket(fd, bufs, bufIdx, offsets, lengths, count, srcMac, result) -> datagrams sent
+/* Fill the Ethernet header for datagram p (IPv4/IPv6 multicast MAC); 0, or -1 if neither. */
+static int eth_for(uint8_t *e, const uint8_t *p, int32_t len, const uint8_t *mac) {
+  uint8_t v = p[0] >> 4;
+  if (v == 4 && len >= 20) {
+    e[0] = 0x01, e[1] = 0x00, e[2] = 0x5e;
+    e[3] = p[17] & 0x7f, e[4] = p[18], e[5] = p[19];
+    e[12] = 0x08, e[13] = 0x00;
+  } else if (v == 6 && len >= 40) {
+    e[0] = 0x33, e[1] = 0x33;
+    memcpy(e + 2, p + 36, 4);
+    e[12] = 0x86, e[13] = 0xdd;
+  } else {
+    return -1;
+  }
+  memcpy(e + 6, mac, 6);
+  return 0;
+}
+
+/* The ring path of sendPacket: copy each datagram behind a zero vnet header and its
+ * Ethernet header into the next free TX frame, then one send() hands them all to the
+ * kernel. A frame still in flight (its skb not yet freed downstream) means the ring is
+ * full: the rest of the batch is dropped, as EAGAIN would. If the device refuses a frame
+ * (ENOBUFS...), the kernel stops there and leaves that frame and the ones after it
+ * requested; they are taken back (dropped) and the head rewound to stay in step with the
+ * kernel's. */
+static int send_ring(rx_ring *r, int fd, const send_args *a, const uint8_t *mac, double *bytes_out) {
+  ring_half *t = &r->tx;
+  const uint32_t data_off = TPACKET2_HDRLEN - sizeof(struct sockaddr_ll);
+  const uint32_t room = t->fsize - data_off - sizeof(struct virtio_net_hdr) - ETH_HLEN;
+  uint32_t first = t->head;
+  int queued = 0, sent = 0, i = 0;
+  int32_t qlen[TX_RING_BATCH];
+  double bytes = 0;
+  while (i < a->count) {
+    int k = 0;
+    first = t->head;
+    while (i < a->count && k < TX_RING_BATCH) {
+      int32_t len = a->lens[i];
+      uint8_t *p = resolve(a->spans, a->nspans, a->bidx[i], a->offs[i], len);
+      i++;
+      if (!p || (uint32_t)len > room || len > r->mtu) continue; /* as EMSGSIZE */
+      struct tpacket2_hdr *h = (struct tpacket2_hdr *)(t->base + (size_t)t->head * t->fsize);
+      if (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) &
+          (TP_STATUS_SEND_REQUEST | TP_STATUS_SENDING | TP_STATUS_WRONG_FORMAT)) {
+        i = a->count; /* ring full: drop the rest */
+        break;
+      }
+      uint8_t *d = (uint8_t *)h + data_off;
+      struct virtio_net_hdr *vh = (struct virtio_net_hdr *)d;
+      uint8_t *e = d + sizeof *vh;
+      if (eth_for(e, p, len, mac) < 0) continue;
+      memset(vh, 0, sizeof *vh);
+      vh->hdr_len = (uint16_t)(ETH_HLEN + len); /* all of it linear in the skb */
+      memcpy(e + ETH_HLEN, p, len);
+      h->tp_len = sizeof *vh + ETH_HLEN + len;
+      __atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
+      qlen[k++] = len;
+      if (++t->head == t->fnr) t->head = 0;
+    }
+    if (k == 0) continue;
+    queued += k;
+    ssize_t r2;
+    do r2 = send(fd, NULL, 0, MSG_DONTWAIT);
+    while (r2 < 0 && errno == EINTR);
+    /* Frames the kernel did not take are still SEND_REQUEST, from its head on. */
+    int done = k;
+    if (r2 < 0) {
+      for (int j = 0; j < k; j++) {
+        uint32_t idx = (first + j) % t->fnr;
+        struct tpacket2_hdr *h = (struct tpacket2_hdr *)(t->base + (size_t)idx * t->fsize);
+        if (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) == TP_STATUS_SEND_REQUEST) {
+          done = j;
+          for (int m = j; m < k; m++) {
+            uint32_t im = (first + m) % t->fnr;
+            struct tpacket2_hdr *hm = (struct tpacket2_hdr *)(t->base + (size_t)im * t->fsize);
+            __atomic_store_n(&hm->tp_status, TP_STATUS_AVAILABLE, __ATOMIC_RELEASE);
+          }
+          t->head = idx;
+          break;
+        }
+      }
+    }
+    for (int j = 0; j < done; j++) bytes += qlen[j];
+    sent += done;
+    if (done < k) break; /* the device refused: drop the rest of the batch */
+  }
+  (void)queued;
+  *bytes_out = bytes;
+  return sent;
+}
+
+/* sendPacket(fd, bufs, bufIdx, offsets, lengths, count, srcMac, result, ring?) -> datagrams sent
  * result[0] = bytes of IP datagrams sent (Ethernet header not counted).
  * Each datagram goes out as iovec [vnet header, Ethernet header, datagram] - no copy of the
  * payload. The destination MAC is the IP multicast mapping of the destination address. */
 static napi_value js_send_packet(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
+  size_t argc = 9;
+  napi_value argv[9];
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   send_args a;
   void *macp;
@@ -668,6 +1101,23 @@ static napi_value js_send_packet(napi_env env, napi_callback_info info) {
       get_result(env, argv[7], &result) < 0) {
     napi_throw_type_error(env, NULL, "sendPacket: bad arguments");
     return NULL;
+  }
+  if (argc > 8 && !is_nullish(env, argv[8])) {
+    void *rp = NULL;
+    if (napi_unwrap(env, argv[8], &rp) != napi_ok || !rp) {
+      napi_throw_type_error(env, NULL, "sendPacket: bad ring");
+      return NULL;
+    }
+    rx_ring *r = rp;
+    if (!r->alive || r->tx.base) {
+      double bytes = 0;
+      int sent = r->alive ? send_ring(r, r->txfd, &a, macp, &bytes) : 0;
+      result[0] = bytes;
+      napi_value rv;
+      NAPI_OK(napi_create_int32(env, sent, &rv));
+      return rv;
+    }
+    /* a receive-only ring: send by sendmmsg */
   }
   static const struct virtio_net_hdr zero_vh; /* no offload requested for what we send */
   uint8_t eth[BATCH][ETH_HLEN];
@@ -685,19 +1135,7 @@ static napi_value js_send_packet(napi_env env, napi_callback_info info) {
       i++;
       if (!p) continue;
       uint8_t *e = eth[k];
-      uint8_t v = p[0] >> 4;
-      if (v == 4 && len >= 20) {
-        e[0] = 0x01, e[1] = 0x00, e[2] = 0x5e;
-        e[3] = p[17] & 0x7f, e[4] = p[18], e[5] = p[19];
-        e[12] = 0x08, e[13] = 0x00;
-      } else if (v == 6 && len >= 40) {
-        e[0] = 0x33, e[1] = 0x33;
-        memcpy(e + 2, p + 36, 4);
-        e[12] = 0x86, e[13] = 0xdd;
-      } else {
-        continue;
-      }
-      memcpy(e + 6, macp, 6);
+      if (eth_for(e, p, len, macp) < 0) continue;
       iov[k][0].iov_base = (void *)&zero_vh;
       iov[k][0].iov_len = sizeof zero_vh;
       iov[k][1].iov_base = e;
@@ -855,6 +1293,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"sendTun", NULL, js_send_tun, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sendPacket", NULL, js_send_packet, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"unmapRing", NULL, js_unmap_ring, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pollStart", NULL, js_poll_start, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pollStop", NULL, js_poll_stop, NULL, NULL, NULL, napi_enumerable, NULL},
   };

@@ -265,6 +265,64 @@ describe('packet link', { skip: why ?? false }, () => {
     }
   });
 
+  it('host bypass: the link still gets multicast data, the host stack does not, until close', async (t) => {
+    // A local member on the router host (R) joined on r0: it hears the group unless the
+    // tcx program drops the data frames after the packet socket has them.
+    const l = await openPacketLink('r0', { netns: R, hostBypass: true });
+    links.push(l);
+    const why = (l as unknown as { hostBypassError: string | null }).hostBypassError;
+    if (why) return t.skip(`tcx unavailable here: ${why}`);
+    const got: Got[] = [];
+    l.start(collector(got));
+    const local = await udpReceive(R, 4, '239.77.0.6', 5006, '10.77.1.2');
+    try {
+      udpSend(A, 4, '239.77.0.6', 5006, '10.77.1.1', 5, 'hb');
+      const mine = (g: Got): boolean => udpPayload(g.bytes).dport === 5006;
+      assert.ok(await until(() => got.filter(mine).length >= 5, 3000), `link got ${got.filter(mine).length}/5`);
+      await sleep(200);
+      assert.equal(local.messages.length, 0, 'the host stack saw none of the multicast data');
+      await l.close();
+      udpSend(A, 4, '239.77.0.6', 5006, '10.77.1.1', 3, 'after');
+      await local.waitFor(3, 3000);
+      assert.equal(local.messages.length, 3, 'program detached on close');
+    } finally {
+      local.stop();
+    }
+  });
+
+  it('forwards the same with and without the PACKET_MMAP rings and qdisc bypass', async () => {
+    for (const v of [
+      { rxRing: false, txRing: false, qdiscBypass: false },
+      { rxRing: true, txRing: false, qdiscBypass: true },
+      { rxRing: false, txRing: true, qdiscBypass: false },
+      { rxRing: true, txRing: true, qdiscBypass: true },
+    ]) {
+      const inl = await openPacketLink('r0', { netns: R, ...v });
+      const outl = await openPacketLink('r1', { netns: R, ...v });
+      links.push(inl, outl);
+      // 239.78/16: the relay of the CHECKSUM_PARTIAL test (still open) only forwards 239.77/16
+      const rx = await udpReceive(B, 4, '239.78.0.7', 5007, '10.77.2.1');
+      inl.start((b) => {
+        for (let i = 0; i < b.count; i++) {
+          const off = b.offsets[i]!;
+          if (b.buf[off]! >> 4 === 4 && b.buf[off + 16] === 239 && b.buf[off + 17] === 78) outl.send(b.buf, off, b.lengths[i]!);
+        }
+        outl.flush();
+      });
+      try {
+        udpSend(A, 4, '239.78.0.7', 5007, '10.77.1.1', 200, 'v', 8, 1);
+        await rx.waitFor(200, 5000);
+        assert.equal(rx.messages.length, 200, `all delivered with ${JSON.stringify(v)}`);
+        assert.equal(outl.counters.txPackets, 200);
+        assert.equal(outl.counters.txDropped, 0);
+      } finally {
+        rx.stop();
+        await inl.close();
+        await outl.close();
+      }
+    }
+  });
+
   it('costs no CPU while idle', async () => {
     const l = await open('r0');
     l.start(() => {});

@@ -23,7 +23,22 @@ export interface NativeTun extends NativeIfInfo {
 
 export interface NativePacket extends NativeIfInfo {
   fd: number;
+  /** the PACKET_MMAP rings (own the mapping), or null when using recvmmsg and sendmmsg */
+  ring: PacketRing | null;
+  /** fd of the tcx ingress link of the host bypass, -1 when none */
+  hostBypassFd: number;
+  /** why the host bypass was asked for and is not there, else null */
+  hostBypassError: string | null;
 }
+
+/** Opaque owner of a packet socket's ring mapping (receive and/or transmit ring). */
+export type PacketRing = object;
+
+/** openPacket flags (native/mrsh_io.c PKT_*) */
+export const PKT_QDISC_BYPASS = 1;
+export const PKT_RX_RING = 2;
+export const PKT_HOST_BYPASS = 4;
+export const PKT_TX_RING = 8;
 
 /** Opaque token of an active uv_poll; also the `this` of its callbacks. */
 export type PollHandle = object;
@@ -31,10 +46,11 @@ export type PollHandle = object;
 export interface NativeIo {
   ifInfo(name: string, netns: string | null): NativeIfInfo;
   openTun(name: string, mtu: number, netns: string | null): NativeTun;
-  openPacket(ifname: string, netns: string | null): NativePacket;
+  openPacket(ifname: string, netns: string | null, flags?: number): NativePacket;
   /** count of datagrams read, or -errno when nothing was read because of an error */
   recvTun(fd: number, buf: Buffer, slot: number, maxSlots: number, offsets: Int32Array, lengths: Int32Array): number;
-  /** stats[0] += dropped frames, stats[1] += checksums completed, stats[2] = frames read */
+  /** stats[0] += dropped frames, stats[1] += checksums completed, stats[2] = frames read;
+   * with ring, frames come from the PACKET_MMAP ring instead of recvmmsg */
   recvPacket(
     fd: number,
     buf: Buffer,
@@ -43,7 +59,10 @@ export interface NativeIo {
     offsets: Int32Array,
     lengths: Int32Array,
     stats: Int32Array,
+    ring?: PacketRing | null,
   ): number;
+  /** release a receive ring's mapping (idempotent) */
+  unmapRing(ring: PacketRing): void;
   /** returns datagrams sent (the rest were dropped); result[0] = bytes sent */
   sendTun(
     fd: number,
@@ -63,6 +82,7 @@ export interface NativeIo {
     count: number,
     srcMac: Buffer,
     result: Float64Array,
+    ring?: PacketRing | null,
   ): number;
   close(fd: number): number;
   /** callback(status): status < 0 is a libuv error code */

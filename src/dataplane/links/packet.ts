@@ -3,15 +3,49 @@
 // is the IP multicast MAC (01:00:5e / 33:33) and whose source is the interface's own MAC.
 // Checksum completion for CHECKSUM_PARTIAL frames, ALLMULTI and ignoring our own
 // transmissions happen in the addon (native/mrsh_io.c, js_open_packet / js_recv_packet).
+//
+// Fast-path options (measured with bench/forward.ts; each can be turned off per link or
+// by env MRSH_PACKET_<NAME>=0|1, which the benchmark uses to compare variants):
+//   RX_RING       on  - frames arrive through a PACKET_MMAP TPACKET_V2 ring (no skb clone
+//                       and socket queueing per frame, no recvmmsg), copied into our slots.
+//   TX_RING       on  - datagrams leave through a TPACKET_V2 TX ring on a send-only socket
+//                       of its own: one send() per batch, no per-message syscall work, and
+//                       no write-space wakeup per freed frame (nothing polls that socket).
+//   QDISC_BYPASS  on  - PACKET_QDISC_BYPASS: straight to the driver. Consequences: egress
+//                       tc qdiscs are skipped, and packet taps (tcpdump) on the OUTPUT
+//                       interface of the router host do not see what mrsh sends (taps on
+//                       the receiving hosts do).
+//   HOST_BYPASS   off - a tcx ingress BPF program drops multicast data frames (not
+//                       link-local groups, not IGMP/PIM/MLD/ICMPv6) after the packet socket
+//                       has them and before the router host's own IP stack sees them. Saves
+//                       ip_rcv per input frame, but sockets on the router host itself then no
+//                       longer receive that multicast data on this interface, hence opt-in.
+//                       Needs Linux >= 6.6 (tcx); the program is attached by a BPF link
+//                       whose fd the link owns, so it goes away on close or process exit.
 import { FdLink, RX_SLOTS, slotSizeFor } from './fd-link.js';
 import type { Link } from './link.js';
-import { requireNative, type NativeIo, type NativePacket } from './native.js';
+import { PKT_HOST_BYPASS, PKT_QDISC_BYPASS, PKT_RX_RING, PKT_TX_RING, requireNative, type NativeIo, type NativePacket, type PacketRing } from './native.js';
 
 const ETH_HLEN = 14;
 
 export interface PacketLinkOptions {
   /** Named network namespace (/run/netns/NAME) the interface lives in. */
   netns?: string;
+  /** Transmit straight to the driver, skipping the qdisc layer (PACKET_QDISC_BYPASS). */
+  qdiscBypass?: boolean;
+  /** Receive through a PACKET_MMAP (TPACKET_V2) ring instead of recvmmsg. */
+  rxRing?: boolean;
+  /** Transmit through a PACKET_MMAP (TPACKET_V2) ring instead of sendmmsg. */
+  txRing?: boolean;
+  /** Drop multicast data frames before the host's IP stack (tcx ingress, see mrsh_io.c). */
+  hostBypass?: boolean;
+}
+
+/** Defaults, each overridable by env MRSH_PACKET_<NAME>=0|1 (for measurement). */
+function opt(v: boolean | undefined, env: string, dflt: boolean): boolean {
+  if (v !== undefined) return v;
+  const e = process.env[`MRSH_PACKET_${env}`];
+  return e === undefined || e === '' ? dflt : e !== '0';
 }
 
 class PacketLink extends FdLink {
@@ -20,6 +54,10 @@ class PacketLink extends FdLink {
   /** [0] frames dropped (drained after each call), [1] partial checksums completed,
    * [2] frames read by the last call */
   private readonly rxStats = new Int32Array(3);
+  private ring: PacketRing | null;
+  private hostBypassFd: number;
+  /** why the host bypass is missing although asked for, else null */
+  readonly hostBypassError: string | null;
 
   constructor(io: NativeIo, ifname: string, sock: NativePacket, netns: string | null) {
     super(io, {
@@ -35,6 +73,14 @@ class PacketLink extends FdLink {
     });
     this.mac = sock.mac;
     this.netns = netns;
+    this.ring = sock.ring;
+    this.hostBypassFd = sock.hostBypassFd;
+    this.hostBypassError = sock.hostBypassError;
+  }
+
+  /** Whether multicast data arriving here skips the host's IP stack. */
+  get hostBypass(): boolean {
+    return this.hostBypassFd >= 0;
   }
 
   /** Frames whose CHECKSUM_PARTIAL transport checksum was completed on receive. */
@@ -44,7 +90,7 @@ class PacketLink extends FdLink {
 
   protected receive(): number {
     const st = this.rxStats;
-    const n = this.io.recvPacket(this.fd, this.rxBuf, this.slot, RX_SLOTS, this.rxOffsets, this.rxLengths, st);
+    const n = this.io.recvPacket(this.fd, this.rxBuf, this.slot, RX_SLOTS, this.rxOffsets, this.rxLengths, st, this.ring);
     this.framesRead = st[2]!;
     if (st[0] !== 0) {
       this.counters.rxDropped += st[0]!;
@@ -53,8 +99,15 @@ class PacketLink extends FdLink {
     return n;
   }
 
+  protected override async afterClose(): Promise<void> {
+    if (this.ring) this.io.unmapRing(this.ring);
+    this.ring = null;
+    if (this.hostBypassFd >= 0) this.io.close(this.hostBypassFd); // detaches the tcx program
+    this.hostBypassFd = -1;
+  }
+
   protected transmit(): number {
-    return this.io.sendPacket(this.fd, this.txBufs, this.txIdx, this.txOff, this.txLen, this.txCount, this.mac, this.txResult);
+    return this.io.sendPacket(this.fd, this.txBufs, this.txIdx, this.txOff, this.txLen, this.txCount, this.mac, this.txResult, this.ring);
   }
 }
 
@@ -62,6 +115,14 @@ class PacketLink extends FdLink {
 export async function openPacketLink(ifname: string, opts: PacketLinkOptions = {}): Promise<Link> {
   const io = requireNative();
   const netns = opts.netns ?? null;
-  const sock = io.openPacket(ifname, netns);
+  const flags =
+    (opt(opts.qdiscBypass, 'QDISC_BYPASS', true) ? PKT_QDISC_BYPASS : 0) |
+    (opt(opts.rxRing, 'RX_RING', true) ? PKT_RX_RING : 0) |
+    (opt(opts.txRing, 'TX_RING', true) ? PKT_TX_RING : 0) |
+    (opt(opts.hostBypass, 'HOST_BYPASS', false) ? PKT_HOST_BYPASS : 0);
+  const sock = io.openPacket(ifname, netns, flags);
+  if (sock.hostBypassError) {
+    process.emitWarning(`packet link ${ifname}: host bypass unavailable (${sock.hostBypassError}); multicast data also climbs the host IP stack`);
+  }
   return new PacketLink(io, ifname, sock, netns);
 }
