@@ -184,6 +184,9 @@ async function monitor(router: LiveView, types: string[] | null, json: boolean, 
 async function interactive(o: Opts): Promise<number> {
   const session = await attached(o);
   if (session === undefined) return EXIT_COMMAND;
+  // Ink renders only a final frame when it believes it runs in CI (a CI variable is set);
+  // a person at a terminal is interactive wherever the shell was started from.
+  if (process.stdin.isTTY && process.stdout.isTTY) process.env.CI = '0';
   const { startShell } = await import('./shell/start.js');
   if (session) {
     try {
