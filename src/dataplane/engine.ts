@@ -102,12 +102,14 @@ export abstract class MrouteEngine {
   ttls!: Uint8Array; // [id * maxVifs + v]
   mflags!: Uint8Array; // mfcc_flags, [id * maxVifs + v]
   rp!: Uint32Array; // mfcc_rp, [id * addrWords + w]
-  pktCnt!: Float64Array;
-  byteCnt!: Float64Array;
-  wrongIf!: Float64Array;
+  /**
+   * The per-entry counters the forwarding path touches, interleaved so one packet costs one
+   * cache line: [id * 4] packets, [+1] bytes, [+2] wrong-if arrivals, [+3] last used (ms,
+   * -1 never). Read them through pkts(), bytes(), wrongIfs() and lastUsedAt().
+   */
+  cnt!: Float64Array;
   lastAssert!: Float64Array;
   created!: Float64Array;
-  lastUsed!: Float64Array;
   /** entries that carry bandwidth meters: checked per packet before any meter work */
   hasMeters!: Uint8Array;
   readonly pending = new Map<number, PendingState>();
@@ -157,12 +159,9 @@ export abstract class MrouteEngine {
     this.ttls = grow(this.ttls, (n) => new Uint8Array(n), cap * m);
     this.mflags = grow(this.mflags, (n) => new Uint8Array(n), cap * m);
     this.rp = grow(this.rp, (n) => new Uint32Array(n), cap * (this.addrWordsFor()));
-    this.pktCnt = grow(this.pktCnt, (n) => new Float64Array(n), cap);
-    this.byteCnt = grow(this.byteCnt, (n) => new Float64Array(n), cap);
-    this.wrongIf = grow(this.wrongIf, (n) => new Float64Array(n), cap);
+    this.cnt = grow(this.cnt, (n) => new Float64Array(n), cap * 4);
     this.lastAssert = grow(this.lastAssert, (n) => new Float64Array(n), cap);
     this.created = grow(this.created, (n) => new Float64Array(n), cap);
-    this.lastUsed = grow(this.lastUsed, (n) => new Float64Array(n), cap);
     this.hasMeters = grow(this.hasMeters, (n) => new Uint8Array(n), cap);
   }
 
@@ -337,12 +336,12 @@ export abstract class MrouteEngine {
     this.mflags.fill(0, id * m, id * m + m);
     const aw = this.addrWordsFor();
     this.rp.fill(0, id * aw, id * aw + aw);
-    this.pktCnt[id] = 0;
-    this.byteCnt[id] = 0;
-    this.wrongIf[id] = 0;
+    this.cnt[id * 4] = 0;
+    this.cnt[id * 4 + 1] = 0;
+    this.cnt[id * 4 + 2] = 0;
+    this.cnt[id * 4 + 3] = -1;
     this.lastAssert[id] = -Infinity; // ratecheck: the first one always passes
     this.created[id] = this.now;
-    this.lastUsed[id] = -1;
     this.hasMeters[id] = 0;
   }
 
@@ -381,7 +380,7 @@ export abstract class MrouteEngine {
     const parent = this.parent[id];
     if (parent >= this.numVifs || this.vifIf[parent] !== ifindex) {
       this.stat.wrong_if++;
-      this.wrongIf[id]++;
+      this.cnt[id * 4 + 2]++;
       this.ledger.wrong_if++;
       this.onWrongIf(id, ifindex, buf, off, len);
       return;
@@ -394,9 +393,11 @@ export abstract class MrouteEngine {
       this.vifPktIn[parent]++;
       this.vifBytesIn[parent] += len;
     }
-    this.pktCnt[id]++;
-    this.byteCnt[id] += len;
-    this.lastUsed[id] = this.now;
+    const c = this.cnt;
+    const ci = id * 4;
+    c[ci]++;
+    c[ci + 1] += len;
+    c[ci + 3] = this.now;
     this.beforeFanout(buf, off);
     const ttls = this.ttls;
     const base = id * this.maxVifs;
@@ -530,9 +531,26 @@ export abstract class MrouteEngine {
   }
 
   clearEntryCounters(id: number): void {
-    this.pktCnt[id] = 0;
-    this.byteCnt[id] = 0;
-    this.wrongIf[id] = 0;
+    this.cnt[id * 4] = 0;
+    this.cnt[id * 4 + 1] = 0;
+    this.cnt[id * 4 + 2] = 0;
+  }
+
+  /** packets accepted (mfc_pkt_cnt) */
+  pkts(id: number): number {
+    return this.cnt[id * 4];
+  }
+  /** bytes accepted (mfc_byte_cnt) */
+  bytes(id: number): number {
+    return this.cnt[id * 4 + 1];
+  }
+  /** wrong-interface arrivals (mfc_wrong_if) */
+  wrongIfs(id: number): number {
+    return this.cnt[id * 4 + 2];
+  }
+  /** engine time of the last accepted packet, -1 for never */
+  lastUsedAt(id: number): number {
+    return this.cnt[id * 4 + 3];
   }
 
   clearAllCounters(): void {
@@ -548,7 +566,7 @@ export abstract class MrouteEngine {
 
   /** Bytes held per resolved entry by the table and its parallel arrays. */
   memoryBytes(): number {
-    const arrays = [this.state, this.parent, this.ttls, this.mflags, this.rp, this.pktCnt, this.byteCnt, this.wrongIf, this.lastAssert, this.created, this.lastUsed, this.hasMeters];
+    const arrays = [this.state, this.parent, this.ttls, this.mflags, this.rp, this.cnt, this.lastAssert, this.created, this.hasMeters];
     return this.table.byteSize() + arrays.reduce((s, a) => s + a.byteLength, 0);
   }
 }

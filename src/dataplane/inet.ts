@@ -211,7 +211,7 @@ export class InetEngine extends MrouteEngine {
   getSgCnt(origin: string, group: string): SgCount {
     const id = this.table.find2(parseIPv4(origin), parseIPv4(group));
     if (id < 0 || this.state[id] !== ENTRY_RESOLVED) fail('EADDRNOTAVAIL', `no MFC entry (${origin}, ${group})`);
-    return { pktcnt: this.pktCnt[id], bytecnt: this.byteCnt[id], wrongIf: this.wrongIf[id] };
+    return { pktcnt: this.pkts(id), bytecnt: this.bytes(id), wrongIf: this.wrongIfs(id) };
   }
 
   /** SIOCGETVIFCNT: an unused slot below numvifs reads as zeros (F4-old; current F4 is UB there). */

@@ -134,7 +134,7 @@ export class Inet6Engine extends MrouteEngine {
       this.stat.mfc_misses++;
       fail('ESRCH', `no MFC entry (${origin}, ${group})`);
     }
-    return { pktcnt: this.pktCnt[id], bytecnt: this.byteCnt[id], wrongIf: this.wrongIf[id] };
+    return { pktcnt: this.pkts(id), bytecnt: this.bytes(id), wrongIf: this.wrongIfs(id) };
   }
 
   getMifCnt(mifi: number): { icount: number; ocount: number; ibytes: number; obytes: number } {

@@ -72,7 +72,7 @@ export function explain(r: Router, family: Family, source: string, group: string
     });
     return out('pending');
   }
-  steps.push({ check: 'MFC entry', ok: true, detail: `resolved: ${e.pktCnt[id]} packets, ${e.byteCnt[id]} bytes, ${e.wrongIf[id]} wrong-${vifWord} arrivals` });
+  steps.push({ check: 'MFC entry', ok: true, detail: `resolved: ${e.pkts(id)} packets, ${e.bytes(id)} bytes, ${e.wrongIfs(id)} wrong-${vifWord} arrivals` });
   if (pol.installedBy || pol.rules.length) policySteps(steps, pol.rules, pol.installedBy, vifWord, opts.vif, r.policyExpire, e.parent[id]);
 
   const parent = e.parent[id];

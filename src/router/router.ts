@@ -403,7 +403,7 @@ export class Router implements RouterApi {
           inst.delete(k);
           continue;
         }
-        const last = e.lastUsed[id] < 0 ? e.created[id] : Math.max(e.lastUsed[id], e.created[id]);
+        const last = e.lastUsedAt(id) < 0 ? e.created[id] : Math.max(e.lastUsedAt(id), e.created[id]);
         if (now - last < this.policyExpireMs) continue;
         try {
           this.delMfc(family, source, group);
@@ -712,7 +712,7 @@ export class Router implements RouterApi {
       const f = e.mflags[id * e.maxVifs + v];
       if (f) flags.push({ vif: v, disableWrongvif: (f & MRT_MFC_FLAGS_DISABLE_WRONGVIF) !== 0, border: (f & MRT_MFC_FLAGS_BORDER_VIF) !== 0 });
     }
-    const r = this.rateOf(k, now, e.pktCnt[id], e.byteCnt[id], e.created[id]);
+    const r = this.rateOf(k, now, e.pkts(id), e.bytes(id), e.created[id]);
     return {
       family,
       source,
@@ -721,11 +721,11 @@ export class Router implements RouterApi {
       oifs: e.oifsOf(id),
       flags,
       rp: e.rpOf(id),
-      packets: e.pktCnt[id],
-      bytes: e.byteCnt[id],
-      wrongIf: e.wrongIf[id],
+      packets: e.pkts(id),
+      bytes: e.bytes(id),
+      wrongIf: e.wrongIfs(id),
       createdMs: e.created[id],
-      lastUsedMs: e.lastUsed[id] < 0 ? null : e.lastUsed[id],
+      lastUsedMs: e.lastUsedAt(id) < 0 ? null : e.lastUsedAt(id),
       pps: r.pps,
       bps: r.bps,
       installedBy: this.policyInstalled[family].has(k) ? 'policy' : 'user',
