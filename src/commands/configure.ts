@@ -29,8 +29,23 @@ export async function planReplace(router: RouterApi, text: string, name: string,
   }
 }
 
+/**
+ * A change the engine cannot make in place, found before anything is applied:
+ * MRT_API_CONFIG is accepted only before any vif or entry exists (FreeBSD's rule), so
+ * new API features need the IPv4 family rebuilt, which the operator must ask for.
+ */
+export function planBlocker(plan: ReplacePlan): string | null {
+  const api = plan.add.find((l) => l.startsWith('mrt api config')) ?? plan.remove.find((l) => l.startsWith('mrt api config'));
+  const rebuilt = plan.remove.includes('mrt done ipv4') || plan.add.includes('mrt init ipv4');
+  if (api && !rebuilt)
+    return `the file changes the advanced API ('${api}'), which the engine accepts only before any vif or entry exists (EPERM); run 'mrt done ipv4' first or restart the daemon with the file`;
+  return null;
+}
+
 /** Runs the plan's commands in order; the first failure stops it and says how far it got. */
 export async function applyPlan(router: RouterApi, plan: ReplacePlan): Promise<void> {
+  const blocker = planBlocker(plan);
+  if (blocker) throw new CommandError(`configure replace: nothing changed; ${blocker}`);
   const ctx = makeCtx(router);
   const lines = [...plan.remove, ...plan.add];
   for (let i = 0; i < lines.length; i++) {

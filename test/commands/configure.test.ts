@@ -26,6 +26,16 @@ policy add from 0 group 239.5.0.0/16 to 2
 `;
 
 describe('configure replace', () => {
+  it('a change of the advanced API is refused before anything is applied', async () => {
+    const t = await testRouter();
+    assert.ok((await t.run(`configure replace ${file('api0.conf', A)}`)).ok);
+    const before = t.router.runningConfig();
+    const r = await t.run(`configure replace ${file('api1.conf', A.replace('mrt init\n', 'mrt init\nmrt api config bw-upcall\n').replace('oif 1\n', 'oif 2\n'))}`);
+    assert.equal(r.ok, false);
+    assert.match(r.ok ? '' : r.error.message, /nothing changed; the file changes the advanced API .*EPERM/);
+    assert.deepEqual(t.router.runningConfig(), before);
+  });
+
   it('diffConfig: keys, undo order, runtime', () => {
     const cur = ['mrt init ipv4', 'vif add 0 virtual a', 'vif add 1 virtual b', 'mfc add 1.1.1.1 239.1.1.1 iif 0 oif 1', 'mfc add 1.1.1.2 239.1.1.2 iif 0 oif 1'];
     const tgt = ['mrt init ipv4', 'vif add 0 virtual a', 'vif add 1 virtual c', 'mfc add 1.1.1.1 239.1.1.1 iif 0 oif 1:4'];
