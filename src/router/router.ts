@@ -663,7 +663,10 @@ export class Router implements RouterApi {
       this.inet6.addMfc(this.so6, { origin: spec.source, mcastgrp: spec.group, parent: spec.parent, ifset: spec.oifs.map((o) => o.vif) });
     }
     const key = sgKey(spec.source, spec.group, family);
-    this.mfcSpecs[family].set(key, { ...spec, oifs: [...spec.oifs], flags: spec.flags ? [...spec.flags] : undefined });
+    // Stored as the canonical text, so running-config and replace diffs do not depend on how
+    // an address was spelled (ff0e::0001 is ff0e::1).
+    const [source, group] = key.split(',');
+    this.mfcSpecs[family].set(key, { ...spec, source, group, rp: spec.rp === undefined ? undefined : canonAddr('inet', spec.rp), oifs: [...spec.oifs], flags: spec.flags ? [...spec.flags] : undefined });
     if (by) this.policyInstalled[family].set(key, by);
     else this.policyInstalled[family].delete(key);
     this.flushTx(); // held packets may have been released
@@ -792,7 +795,8 @@ export class Router implements RouterApi {
   addBwUpcall(spec: { source: string; group: string; op: 'geq' | 'leq'; packets?: number; bytes?: number; intervalMs: number }): void {
     const bw = toBwSpec(spec);
     this.inet.addBwUpcall(this.so4, bw);
-    this.bwSpecs.set(bwKey(spec), { ...spec });
+    const [source, group] = sgKey(spec.source, spec.group, 'inet').split(',');
+    this.bwSpecs.set(bwKey(spec), { ...spec, source, group });
     this.armTimer();
   }
 
@@ -1026,6 +1030,10 @@ export function mfcLine(s: MfcSpec): string {
   }
   if (s.rp) parts.push('rp', s.rp);
   return parts.join(' ');
+}
+
+function canonAddr(family: Family, a: string): string {
+  return family === 'inet' ? formatIPv4(parseIPv4(a)) : formatIPv6(parseIPv6(a));
 }
 
 function fam(family: Family): string {
