@@ -67,8 +67,13 @@ int main(int argc, char **argv) {
     for (int v = 1; v < nif; v++) mc.mfcc_ttls[v] = 1;
     if (setsockopt(s, IPPROTO_IP, MRT_ADD_MFC, &mc, sizeof mc) < 0) die("MRT_ADD_MFC");
   }
-  signal(SIGTERM, on_sig);
-  signal(SIGINT, on_sig);
+  // sigaction without SA_RESTART (glibc's signal() sets it): recv() must return EINTR on
+  // SIGTERM, or the harness waits for its SIGKILL fallback.
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_sig;
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
   printf("ready vifs=%d groups=%d\n", nif, groups);
   fflush(stdout);
   // The kernel sends upcalls (NOCACHE for anything unmatched) to this socket; drain them so
