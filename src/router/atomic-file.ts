@@ -2,11 +2,42 @@
 // at any moment leaves the old file or the new one: the text goes to a temporary file in
 // the same directory (rename is atomic only within one file system), is fsynced, renamed
 // over the target, and the directory is fsynced so the rename itself survives power loss.
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync, statSync, fchmodSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync, statSync, fchmodSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+
+/**
+ * Temporary files a killed writer left beside the target (`.NAME.PID.TIME.tmp` of a process
+ * that no longer exists) are removed, so crashes do not pile them up.
+ */
+function sweepStaleTemps(dir: string, base: string): void {
+  const prefix = `.${base}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    if (!n.startsWith(prefix) || !n.endsWith('.tmp')) continue;
+    const pid = Number(n.slice(prefix.length).split('.')[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+      continue; // its writer is alive: not ours to remove
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') continue;
+    }
+    try {
+      unlinkSync(join(dir, n));
+    } catch {
+      // raced with someone else's sweep
+    }
+  }
+}
 
 export function writeFileAtomic(path: string, text: string): number {
   const dir = dirname(path);
+  sweepStaleTemps(dir, basename(path));
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   const data = Buffer.from(text, 'utf8');
   let mode = 0o644;
