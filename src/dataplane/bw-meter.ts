@@ -305,9 +305,6 @@ function fmtInterval(sec: number, usec: number): string {
   return `${sec}.${String(usec).padStart(6, '0')} s`;
 }
 
-export function bwRecordView(r: BwUpcallRecord) {
-  return { ...r, src: formatIPv4(r.src), dst: formatIPv4(r.dst) };
-}
 
 function bwData(us: number, packets: number, bytes: number): BwData {
   return { timeSec: Math.floor(us / 1e6), timeUsec: Math.round(us % 1e6), packets, bytes };

@@ -61,8 +61,8 @@ interface PendingState {
 
 export abstract class MrouteEngine {
   abstract readonly family: FamilyName;
-  /** words of one address: 1 (IPv4) or 4 (IPv6) */
-  protected abstract readonly addrWords: number;
+  /** words of one address: 1 (IPv4) or 4 (IPv6), half a key */
+  protected readonly addrWords: number;
   /** packets held per pending entry */
   protected abstract readonly upqMax: number;
 
@@ -138,6 +138,7 @@ export abstract class MrouteEngine {
     this.vifPktOut = new Float64Array(n);
     this.vifBytesIn = new Float64Array(n);
     this.vifBytesOut = new Float64Array(n);
+    this.addrWords = keyWords / 2;
     this.table = new MfcTable(keyWords, opts.initialEntries ?? 1024);
     this.allocEntryArrays(this.table.capacity);
     this.table.onGrow = (cap) => this.allocEntryArrays(cap);
@@ -158,16 +159,11 @@ export abstract class MrouteEngine {
     this.parent = grow(this.parent, (n) => new Uint16Array(n), cap);
     this.ttls = grow(this.ttls, (n) => new Uint8Array(n), cap * m);
     this.mflags = grow(this.mflags, (n) => new Uint8Array(n), cap * m);
-    this.rp = grow(this.rp, (n) => new Uint32Array(n), cap * (this.addrWordsFor()));
+    this.rp = grow(this.rp, (n) => new Uint32Array(n), cap * this.addrWords);
     this.cnt = grow(this.cnt, (n) => new Float64Array(n), cap * 4);
     this.lastAssert = grow(this.lastAssert, (n) => new Float64Array(n), cap);
     this.created = grow(this.created, (n) => new Float64Array(n), cap);
     this.hasMeters = grow(this.hasMeters, (n) => new Uint8Array(n), cap);
-  }
-
-  // addrWords is an abstract property, unset while the base constructor runs.
-  private addrWordsFor(): number {
-    return this.table.keyWords / 2;
   }
 
   // ------------------------------------------------------------------ time
@@ -334,7 +330,7 @@ export abstract class MrouteEngine {
     this.parent[id] = PARENT_NONE;
     this.ttls.fill(0, id * m, id * m + m);
     this.mflags.fill(0, id * m, id * m + m);
-    const aw = this.addrWordsFor();
+    const aw = this.addrWords;
     this.rp.fill(0, id * aw, id * aw + aw);
     this.cnt[id * 4] = 0;
     this.cnt[id * 4 + 1] = 0;
@@ -354,7 +350,7 @@ export abstract class MrouteEngine {
       this.ttls[base + v] = ttls[v];
       this.mflags[base + v] = flags ? flags[v] & flagMask : 0;
     }
-    const aw = this.addrWordsFor();
+    const aw = this.addrWords;
     for (let w = 0; w < aw; w++) this.rp[id * aw + w] = rp ? rp[w] : 0;
   }
 

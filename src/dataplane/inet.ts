@@ -84,7 +84,6 @@ export interface VifCount {
 
 export class InetEngine extends MrouteEngine {
   readonly family = 'inet' as const;
-  protected readonly addrWords = 1;
   /**
    * Packets held per pending entry: current FreeBSD uses a buf_ring of MAX_UPQ (4), and a
    * buf_ring holds size - 1, so 3 (ip_mroute.c; the old TAILQ code held 5).

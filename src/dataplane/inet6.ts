@@ -32,7 +32,6 @@ export interface Mf6cCtl {
 
 export class Inet6Engine extends MrouteEngine {
   readonly family = 'inet6' as const;
-  protected readonly addrWords = 4;
   /** MAX_UPQ6 is 4 but the overflow test (count > 4) lets 5 in. */
   protected readonly upqMax = 5;
 

@@ -102,9 +102,7 @@ export function explain(r: Router, family: Family, source: string, group: string
       steps.push({ check: `oif ${o.vif}`, ok: false, detail: `${vifWord} ${o.vif} was deleted: copies are counted but go nowhere` });
       continue;
     }
-    if (o.vif === parent) {
-      // FreeBSD does not exclude the parent: a copy goes back out the arrival interface.
-    }
+    // The parent is not excluded (FreeBSD): an oif equal to the parent sends a copy back out.
     if (!v4) {
       forwarding++;
       steps.push({ check: `oif ${o.vif}`, ok: true, detail: `in the interface set (${linkName(r, family, o.vif)}); hop limit decremented` });

@@ -93,7 +93,6 @@ export class Router implements RouterApi {
   private readonly captures: { inet: CaptureRing[]; inet6: CaptureRing[] };
   /** links with queued transmissions, flushed once per receive batch or operation */
   private readonly dirty: Link[] = [];
-  private readonly dirtySet = new Set<Link>();
   /** what the user asked for, per (S,G): the source of running-config and of explain */
   readonly mfcSpecs = { inet: new Map<string, MfcSpec>(), inet6: new Map<string, MfcSpec>() };
   private readonly vifSpecs = { inet: new Map<number, VifSpec>(), inet6: new Map<number, VifSpec>() };
@@ -159,10 +158,9 @@ export class Router implements RouterApi {
       this.txCopies++;
       if (l === null) return; // vif slot deleted since the entry was made: nowhere to send
       l.send(buf, off, len);
-      if (!this.dirtySet.has(l)) {
-        this.dirtySet.add(l);
-        this.dirty.push(l);
-      }
+      // A handful of links at most, and usually the one just queued: cheaper than a Set.
+      const d = this.dirty;
+      if (d.length === 0 || (d[d.length - 1] !== l && !d.includes(l))) d.push(l);
     };
   }
 
@@ -194,7 +192,6 @@ export class Router implements RouterApi {
     const d = this.dirty;
     for (let i = 0; i < d.length; i++) d[i].flush();
     d.length = 0;
-    this.dirtySet.clear();
   }
 
   engine(family: Family): InetEngine | Inet6Engine {
