@@ -3,6 +3,7 @@
 // mrsh runs in the router namespace as a child process (bench/lib/mrsh-forwarder.ts) on
 // core 0, the sender and receivers' work on core 1.
 //   node --import tsx bench/forward.ts [--step SECONDS] [--quick] [--relay] [--verbose]
+//                                      [--no-xdp] [--no-host-bypass]
 // Prints a table and, as its last line, a JSON object of the figures.
 // Figures are input packets/s forwarded (mean over the three receivers), the peak while the
 // offered rate is raised in steps (see measure()); sizes are IP datagram bytes.
@@ -14,6 +15,12 @@
 // stack does not also process every input frame - the kernel run needs that stack, mrsh
 // does not). The harness itself is unchanged: same topology, same offered-rate ladder,
 // the router's work on core 0 for both. --no-host-bypass runs mrsh without it.
+// mrsh's packet links also take their multicast input through XDP (MRSH_PACKET_XDP=1,
+// opt-in; --no-xdp runs without): an AF_XDP socket whose interface NAPI is threaded, its
+// kthread moved to mrsh's core (core 0) and busy-polled from mrsh's receive calls - so
+// r0's receive work stays on core 0 as RPS keeps it there for the kernel, minus the
+// backlog and the inter-processor interrupt that wakes it (src/dataplane/links/packet.ts,
+// native/mrsh_io.c "AF_XDP input").
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -213,10 +220,14 @@ async function mrshPacketRun(t: Topology, impl: 'router' | 'relay', size: number
     'ip',
     ['netns', 'exec', t.router, 'taskset', ...forwarderArgs(impl, 'packet', t.iif, t.oifs, t.senderAddr, groups)],
     `mrsh-forwarder (${impl}, packet)`,
-    args.includes('--no-host-bypass') ? undefined : { MRSH_PACKET_HOST_BYPASS: process.env.MRSH_PACKET_HOST_BYPASS ?? '1' },
+    {
+      ...(args.includes('--no-host-bypass') ? {} : { MRSH_PACKET_HOST_BYPASS: process.env.MRSH_PACKET_HOST_BYPASS ?? '1' }),
+      ...(args.includes('--no-xdp') ? {} : { MRSH_PACKET_XDP: process.env.MRSH_PACKET_XDP ?? '1' }),
+    },
   );
+  let run: Run | null = null;
   try {
-    return measure(
+    run = measure(
       `mrsh ${impl} packet ${size} B, ${groups} group${groups > 1 ? 's' : ''}`,
       t.sender,
       ['--if', t.senderAddr],
@@ -225,10 +236,16 @@ async function mrshPacketRun(t: Topology, impl: 'router' | 'relay', size: number
       size,
       groups,
     );
+    return run;
   } finally {
     const lines = await stopChild(f);
     const last = lines.at(-1);
-    if (last?.startsWith('{')) summaries.push(last);
+    if (last?.startsWith('{')) {
+      summaries.push(last);
+      // say which input path was measured: XDP silently falling back would mislabel the row
+      const vifs = (JSON.parse(last) as { vifs?: { link?: { xdp?: boolean } }[] }).vifs;
+      if (run && vifs?.[0]?.link?.xdp) run.label += ' (xdp)';
+    }
   }
 }
 

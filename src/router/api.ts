@@ -29,7 +29,8 @@ export interface VifInfo {
   threshold: number;
   local: string | null;
   remote: string | null;
-  link: { kind: string; name: string; ifindex: number } | null;
+  /** xdp: a packet link whose multicast input comes through XDP (AF_XDP) */
+  link: { kind: string; name: string; ifindex: number; xdp?: boolean } | null;
   pktsIn: number;
   pktsOut: number;
   bytesIn: number;

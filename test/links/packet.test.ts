@@ -290,6 +290,40 @@ describe('packet link', { skip: why ?? false }, () => {
     }
   });
 
+  it('XDP input: multicast data through AF_XDP with checksums completed, the rest through the packet socket, detached on close', async (t) => {
+    t.diagnostic(offloadNote);
+    const warnings: string[] = [];
+    const onWarn = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', onWarn);
+    const l = await openPacketLink('r0', { netns: R, xdp: true });
+    links.push(l);
+    await sleep(0); // warnings are emitted on the next tick
+    process.off('warning', onWarn);
+    assert.equal(l.xdp, true, `XDP input attached (${warnings.join('; ') || 'no warning'})`);
+    assert.match(nsExec(R, 'ip', ['-d', 'link', 'show', 'r0']), /prog\/xdp/, 'an XDP program on r0');
+    const got: Got[] = [];
+    l.start(collector(got));
+    udpSend(A, 4, '239.77.0.9', 5009, '10.77.1.1', 5, 'x4', 7);
+    udpSend(A, 6, 'ff15::77:9', 5009, '::%a0', 5, 'x6', 9);
+    // link-local group: not multicast data to route, so the XDP program passes it on
+    udpSend(A, 4, '224.0.0.99', 5009, '10.77.1.1', 2, 'll', 1);
+    const mine = (g: Got): boolean => udpPayload(g.bytes).dport === 5009;
+    assert.ok(await until(() => got.filter(mine).length >= 12, 3000), `got ${got.filter(mine).length}/12`);
+    const data = got.filter(mine).filter((g) => !udpPayload(g.bytes).payload.startsWith('ll'));
+    assert.deepEqual(
+      data.map((g) => udpPayload(g.bytes).payload).sort(),
+      [0, 1, 2, 3, 4].flatMap((i) => [`x4-${i}`, `x6-${i}`]).sort(),
+    );
+    for (const g of data) assert.ok(udpChecksumOk(g.bytes), `UDP checksum valid (${udpPayload(g.bytes).payload})`);
+    const completed = (l as unknown as { checksumsCompleted: number }).checksumsCompleted;
+    t.diagnostic(`partial checksums completed on the AF_XDP path: ${completed}`);
+    if (offloadNote === 'tx offload confirmed on') assert.ok(completed >= 10, 'the partial-checksum path was exercised');
+    assert.equal(got.filter(mine).filter((g) => udpPayload(g.bytes).payload.startsWith('ll')).length, 2, 'link-local group via the packet socket');
+    await l.close();
+    links.splice(links.indexOf(l), 1);
+    assert.doesNotMatch(nsExec(R, 'ip', ['-d', 'link', 'show', 'r0']), /prog\/xdp/, 'program detached on close');
+  });
+
   it('forwards the same with and without the PACKET_MMAP rings and qdisc bypass', async () => {
     for (const v of [
       { rxRing: false, txRing: false, qdiscBypass: false },

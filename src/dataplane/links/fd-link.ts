@@ -51,9 +51,9 @@ export abstract class FdLink implements Link {
   protected readonly rxOffsets = new Int32Array(RX_SLOTS);
   protected readonly rxLengths = new Int32Array(RX_SLOTS);
   private readonly batch: RxBatch;
-  private onReceive: ((batch: RxBatch) => void) | null = null;
+  protected onReceive: ((batch: RxBatch) => void) | null = null;
   private poll: PollHandle | null = null;
-  private closed = false;
+  protected closed = false;
 
   protected readonly txBufs: (Uint8Array | null)[] = [];
   protected readonly txIdx = new Int32Array(TX_CAPACITY);
@@ -99,10 +99,15 @@ export abstract class FdLink implements Link {
       this.stopPolling();
       return;
     }
+    this.pump(this.receive);
+  };
+
+  /** Deliver what `receive` (a receive() of this link's) takes, a few calls per wakeup. */
+  protected pump(receive: () => number): void {
     const deliver = this.onReceive;
     if (!deliver) return;
     for (let call = 0; call < RX_CALLS_PER_WAKEUP && !this.closed; call++) {
-      const n = this.receive();
+      const n = receive.call(this);
       if (n < 0) {
         this.lastRxError = n;
         if (FATAL_ERRNOS.has(-n)) this.stopPolling();
@@ -119,7 +124,7 @@ export abstract class FdLink implements Link {
       }
       if (this.framesRead < RX_SLOTS) return; // drained: wait for the next readiness
     }
-  };
+  }
 
   send(buf: Uint8Array, off: number, len: number): void {
     if (this.closed) {

@@ -39,6 +39,8 @@ export interface Link {
   /** IPv6 addresses configured on the interface, best effort. */
   readonly addrs6: readonly string[];
   readonly counters: LinkCounters;
+  /** packet links: multicast data arrives through XDP and an AF_XDP socket (MRSH_PACKET_XDP) */
+  readonly xdp?: boolean;
 
   /** Start delivering received datagrams. Called at most once. */
   start(onReceive: (batch: RxBatch) => void): void;

@@ -40,6 +40,12 @@ export const PKT_RX_RING = 2;
 export const PKT_HOST_BYPASS = 4;
 export const PKT_TX_RING = 8;
 
+/** An AF_XDP input socket with its XDP program and umem (native/mrsh_io.c, openXsk);
+ * fd is for pollStart, everything else is owned by the object until closeXsk. */
+export interface NativeXsk {
+  readonly fd: number;
+}
+
 /** Opaque token of an active uv_poll; also the `this` of its callbacks. */
 export type PollHandle = object;
 
@@ -85,6 +91,12 @@ export interface NativeIo {
     ring?: PacketRing | null,
   ): number;
   close(fd: number): number;
+  /** AF_XDP input on queue 0 of ifname; busyPoll needs the device in this namespace */
+  openXsk(ifname: string, netns: string | null, busyPoll: boolean): NativeXsk;
+  /** as recvPacket, from the AF_XDP socket's ring */
+  recvXsk(xsk: NativeXsk, buf: Buffer, slot: number, maxSlots: number, offsets: Int32Array, lengths: Int32Array, stats: Int32Array): number;
+  /** detach the program, close the socket, restore device settings (idempotent) */
+  closeXsk(xsk: NativeXsk): void;
   /** callback(status): status < 0 is a libuv error code */
   pollStart(fd: number, callback: (status: number) => void): PollHandle;
   pollStop(handle: PollHandle): void;

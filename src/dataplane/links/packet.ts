@@ -22,9 +22,21 @@
 //                       longer receive that multicast data on this interface, hence opt-in.
 //                       Needs Linux >= 6.6 (tcx); the program is attached by a BPF link
 //                       whose fd the link owns, so it goes away on close or process exit.
+//   XDP           off - multicast data frames (the ones HOST_BYPASS would drop) are taken
+//                       by an XDP program into an AF_XDP socket (copy mode) before any skb
+//                       is built; everything else still reaches the packet socket and the
+//                       host. With busy polling (XDP_BUSY_POLL, on when XDP is; needs the
+//                       interface in mrsh's own namespace) the interface's NAPI runs from
+//                       mrsh's receive calls on mrsh's core, which removes the receive
+//                       backlog and its inter-processor wakeups from the input path (see
+//                       native/mrsh_io.c, "AF_XDP input"). Needs native XDP (veth, most NIC
+//                       drivers). Opt-in because it changes the interface: its NAPI
+//                       settings (restored on close) and, while idle, which core runs its
+//                       receive work. Only queue 0 is read this way; other queues' frames
+//                       fall back to the packet socket.
 import { FdLink, RX_SLOTS, slotSizeFor } from './fd-link.js';
 import type { Link } from './link.js';
-import { PKT_HOST_BYPASS, PKT_QDISC_BYPASS, PKT_RX_RING, PKT_TX_RING, requireNative, type NativeIo, type NativePacket, type PacketRing } from './native.js';
+import { PKT_HOST_BYPASS, PKT_QDISC_BYPASS, PKT_RX_RING, PKT_TX_RING, requireNative, type NativeIo, type NativePacket, type NativeXsk, type PacketRing, type PollHandle } from './native.js';
 
 const ETH_HLEN = 14;
 
@@ -39,6 +51,10 @@ export interface PacketLinkOptions {
   txRing?: boolean;
   /** Drop multicast data frames before the host's IP stack (tcx ingress, see mrsh_io.c). */
   hostBypass?: boolean;
+  /** Take multicast data through XDP into an AF_XDP socket (see XDP above). */
+  xdp?: boolean;
+  /** With xdp: poll the interface's NAPI from mrsh's receive calls. */
+  xdpBusyPoll?: boolean;
 }
 
 /** Defaults, each overridable by env MRSH_PACKET_<NAME>=0|1 (for measurement). */
@@ -58,8 +74,10 @@ class PacketLink extends FdLink {
   private hostBypassFd: number;
   /** why the host bypass is missing although asked for, else null */
   readonly hostBypassError: string | null;
+  private xsk: NativeXsk | null;
+  private xskPoll: PollHandle | null = null;
 
-  constructor(io: NativeIo, ifname: string, sock: NativePacket, netns: string | null) {
+  constructor(io: NativeIo, ifname: string, sock: NativePacket, netns: string | null, xsk: NativeXsk | null) {
     super(io, {
       kind: 'packet',
       name: ifname,
@@ -76,6 +94,38 @@ class PacketLink extends FdLink {
     this.ring = sock.ring;
     this.hostBypassFd = sock.hostBypassFd;
     this.hostBypassError = sock.hostBypassError;
+    this.xsk = xsk;
+  }
+
+  /** Whether multicast data arrives through XDP and an AF_XDP socket. */
+  get xdp(): boolean {
+    return this.xsk !== null;
+  }
+
+  override start(onReceive: Parameters<FdLink['start']>[0]): void {
+    super.start(onReceive);
+    if (this.xsk) this.xskPoll = this.io.pollStart(this.xsk.fd, this.onXskReadable);
+  }
+
+  private readonly onXskReadable = (status: number): void => {
+    if (status < 0) {
+      this.lastRxError = status;
+      if (this.xskPoll) this.io.pollStop(this.xskPoll);
+      this.xskPoll = null;
+      return;
+    }
+    this.pump(this.receiveXsk);
+  };
+
+  private receiveXsk(): number {
+    const st = this.rxStats;
+    const n = this.io.recvXsk(this.xsk!, this.rxBuf, this.slot, RX_SLOTS, this.rxOffsets, this.rxLengths, st);
+    this.framesRead = st[2]!;
+    if (st[0] !== 0) {
+      this.counters.rxDropped += st[0]!;
+      st[0] = 0;
+    }
+    return n;
   }
 
   /** Whether multicast data arriving here skips the host's IP stack. */
@@ -100,6 +150,10 @@ class PacketLink extends FdLink {
   }
 
   protected override async afterClose(): Promise<void> {
+    if (this.xskPoll) this.io.pollStop(this.xskPoll);
+    this.xskPoll = null;
+    if (this.xsk) this.io.closeXsk(this.xsk); // detaches the XDP program
+    this.xsk = null;
     if (this.ring) this.io.unmapRing(this.ring);
     this.ring = null;
     if (this.hostBypassFd >= 0) this.io.close(this.hostBypassFd); // detaches the tcx program
@@ -124,5 +178,13 @@ export async function openPacketLink(ifname: string, opts: PacketLinkOptions = {
   if (sock.hostBypassError) {
     process.emitWarning(`packet link ${ifname}: host bypass unavailable (${sock.hostBypassError}); multicast data also climbs the host IP stack`);
   }
-  return new PacketLink(io, ifname, sock, netns);
+  let xsk: NativeXsk | null = null;
+  if (opt(opts.xdp, 'XDP', false)) {
+    try {
+      xsk = io.openXsk(ifname, netns, opt(opts.xdpBusyPoll, 'XDP_BUSY_POLL', netns === null));
+    } catch (e) {
+      process.emitWarning(`packet link ${ifname}: XDP input unavailable (${(e as Error).message}); multicast data arrives on the packet socket`);
+    }
+  }
+  return new PacketLink(io, ifname, sock, netns, xsk);
 }
