@@ -341,7 +341,7 @@ async function main(): Promise<void> {
     cleanup();
   }
 
-  const w = [38, 12, 12, 12, 12];
+  const w = [44, 12, 12, 12, 12];
   const row = (c: string[]): string => c.map((x, i) => (i === 0 ? x.padEnd(w[i]!) : x.padStart(w[i]!))).join(' ');
   console.log(row(['run (pps)', 'offered', 'router in', 'forwarded', 'loss-free']));
   for (const r of runs) {

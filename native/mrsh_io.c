@@ -1673,10 +1673,10 @@ static int xsk_fix_udp(uint8_t *ip, long iplen) {
   uint8_t *u = ip + l4off;
   uint16_t field = (uint16_t)(u[6] << 8 | u[7]);
   if (field == 0 && (ip[0] >> 4) == 4) return 0; /* IPv4 "no checksum" */
-  uint32_t all = ps + csum_words(u, (size_t)l4len);
-  if (csum_fold32(all) == 0xffff) return 0; /* verifies */
-  if (field != csum_fold32(ps)) return 0;   /* not a partial one */
-  uint16_t c = (uint16_t)~csum_fold32(csum_words(u, (size_t)l4len));
+  if (field != csum_fold32(ps)) return 0;          /* not a partial one: no pass over the data */
+  uint32_t data = csum_words(u, (size_t)l4len);
+  if (csum_fold32((uint64_t)ps + data) == 0xffff) return 0; /* verifies all the same */
+  uint16_t c = (uint16_t)~csum_fold32(data);
   if (c == 0) c = 0xffff;
   u[6] = c >> 8;
   u[7] = c & 0xff;
