@@ -36,6 +36,7 @@ export const TOKEN_HELP: Record<string, string> = {
   threshold: 'TTL threshold of the vif (stored and shown, as in FreeBSD)',
   local: 'local address of the vif',
   remote: 'remote address of the vif',
+  xdp: 'multicast input through XDP and an AF_XDP socket (dev links; root, native XDP)',
   iif: 'the incoming vif (mfcc_parent)',
   oif: 'an outgoing vif with its TTL threshold (mfcc_ttls)',
   flags: 'per-vif flags (mfcc_flags)',

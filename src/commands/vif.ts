@@ -2,13 +2,13 @@
 import type { Family, LinkSpec, VifSpec } from '../router/api.js';
 import { OK, callAsync, familyOf, kwFamily, type CommandDef } from './define.js';
 
-const OPTS = '{threshold <T:ttl> | local <LOCAL:addr> | remote <REMOTE:addr> | register | ipv4 | ipv6}';
+const OPTS = '{threshold <T:ttl> | local <LOCAL:addr> | remote <REMOTE:addr> | register | xdp | ipv4 | ipv6}';
 
 export const vifCommands: CommandDef[] = [
   {
     name: 'vif add',
     syntax: `vif add <N:vif> ((tun <NAME:word> | dev <NAME:word> | virtual <NAME:word>) ${OPTS} | register ${OPTS})`,
-    usage: 'vif add N (tun NAME | dev NAME | virtual NAME | register) [threshold T] [local LOCAL] [remote REMOTE] [register] [ipv4|ipv6]',
+    usage: 'vif add N (tun NAME | dev NAME | virtual NAME | register) [threshold T] [local LOCAL] [remote REMOTE] [register] [xdp] [ipv4|ipv6]',
     help: 'add a vif on a link (IPv6: a mif, chosen by `ipv6` or an IPv6 local address)',
     tokens: {
       NAME: 'device or link name (tun0, eth1, ...)',
@@ -33,6 +33,10 @@ export const vifCommands: CommandDef[] = [
       const name = a.get<string>('NAME');
       if (name !== undefined) {
         link = a.has('tun') ? { kind: 'tun', name } : a.has('dev') ? { kind: 'packet', name } : { kind: 'virtual', name };
+      }
+      if (a.has('xdp')) {
+        if (link?.kind !== 'packet') a.fail('xdp', 'only a dev link reads through XDP');
+        else link.xdp = true;
       }
       const spec: VifSpec = { family, index: a.need<number>('N') };
       if (link) spec.link = link;

@@ -8,7 +8,8 @@
 export type Family = 'inet' | 'inet6';
 export type LinkSpec =
   | { kind: 'tun'; name: string }
-  | { kind: 'packet'; name: string }
+  /** xdp: take multicast input through XDP (AF_XDP); unset: MRSH_PACKET_XDP decides */
+  | { kind: 'packet'; name: string; xdp?: boolean }
   | { kind: 'virtual'; name: string };
 
 export interface VifSpec {

@@ -527,6 +527,9 @@ export class Router implements RouterApi {
     const key = `${spec.link.kind}:${spec.link.name}`;
     let bound = this.links.get(key);
     const created = !bound;
+    if (bound && spec.link.kind === 'packet' && spec.link.xdp && !bound.link.xdp) {
+      fail('EBUSY', `dev ${spec.link.name} is already open without XDP input (${[...bound.users].join(', ')}); give those vifs xdp too`);
+    }
     if (!bound) {
       const link = await this.openLinkImpl(spec.link, family === 'inet' ? spec.local : undefined);
       bound = { link, users: new Set(), started: false };
@@ -947,6 +950,7 @@ export class Router implements RouterApi {
         const parts = ['vif add', String(idx)];
         if (s.register) parts.push('register');
         else if (s.link) parts.push(s.link.kind === 'packet' ? 'dev' : s.link.kind, s.link.name);
+        if (s.link?.kind === 'packet' && s.link.xdp) parts.push('xdp');
         if (family === 'inet6') parts.push('ipv6');
         if (family === 'inet' && s.threshold !== undefined && s.threshold !== 1) parts.push('threshold', String(s.threshold));
         if (family === 'inet' && s.local && !(s.register && s.local === '127.0.0.2') && !s.local.startsWith('127.0.1.')) parts.push('local', s.local);
@@ -1079,7 +1083,14 @@ async function openLinkDefault(spec: LinkSpec, local: string | undefined): Promi
       return await openTunLink(spec.name, { addrs4: local ? [local] : [] });
     }
     const { openPacketLink } = await import('../dataplane/links/packet.js');
-    return await openPacketLink(spec.name);
+    const link = await openPacketLink(spec.name, spec.xdp ? { xdp: true } : {});
+    if (spec.xdp && !link.xdp) {
+      // asked for by name: refuse rather than run on the slower path unannounced
+      const why = (link as { xdpError?: string | null }).xdpError ?? 'not attached';
+      await link.close();
+      throw new MrtError('EOPNOTSUPP', `dev ${spec.name}: XDP input unavailable: ${why}`);
+    }
+    return link;
   } catch (err) {
     if (err instanceof MrtError) throw err;
     throw new MrtError('ENODEV', `cannot open ${spec.kind === 'tun' ? 'tun' : 'dev'} ${spec.name}: ${(err as Error).message}`);

@@ -319,6 +319,25 @@ describe('packet link', { skip: why ?? false }, () => {
     t.diagnostic(`partial checksums completed on the AF_XDP path: ${completed}`);
     if (offloadNote === 'tx offload confirmed on') assert.ok(completed >= 10, 'the partial-checksum path was exercised');
     assert.equal(got.filter(mine).filter((g) => udpPayload(g.bytes).payload.startsWith('ll')).length, 2, 'link-local group via the packet socket');
+    if (hasPython) {
+      // Whole frames from a raw socket: a valid checksum and a wrong one that is not the
+      // pseudo-header sum must both come through the AF_XDP path exactly as sent.
+      const valid = buildUdp('10.77.1.1', '239.77.0.10', 5010, 'valid');
+      const wrong = Buffer.from(buildUdp('10.77.1.1', '239.77.0.10', 5010, 'wrong'));
+      wrong.writeUInt16BE(wrong.readUInt16BE(26) ^ 0x1234, 26);
+      const frame = (ip: Buffer): string => '01005e4d000a' + '020000000001' + '0800' + ip.toString('hex');
+      const py =
+        'import socket,sys\n' +
+        's=socket.socket(socket.AF_PACKET,socket.SOCK_RAW)\n' +
+        's.bind(("a0",0))\n' +
+        'for h in sys.argv[1:]: s.send(bytes.fromhex(h))\n';
+      nsExec(A, 'python3', ['-c', py, frame(valid), frame(wrong)]);
+      const raw = (g: Got): boolean => udpPayload(g.bytes).dport === 5010;
+      assert.ok(await until(() => got.filter(raw).length >= 2, 3000), `raw frames: ${got.filter(raw).length}/2`);
+      const byPayload = new Map(got.filter(raw).map((g) => [udpPayload(g.bytes).payload, g.bytes]));
+      assert.deepEqual(byPayload.get('valid'), valid, 'a valid checksum is left alone');
+      assert.deepEqual(byPayload.get('wrong'), wrong, 'a wrong checksum that is not a partial one is passed on as it came');
+    }
     await l.close();
     links.splice(links.indexOf(l), 1);
     assert.doesNotMatch(nsExec(R, 'ip', ['-d', 'link', 'show', 'r0']), /prog\/xdp/, 'program detached on close');

@@ -76,8 +76,10 @@ class PacketLink extends FdLink {
   readonly hostBypassError: string | null;
   private xsk: NativeXsk | null;
   private xskPoll: PollHandle | null = null;
+  /** why the XDP input is missing although asked for, else null */
+  readonly xdpError: string | null;
 
-  constructor(io: NativeIo, ifname: string, sock: NativePacket, netns: string | null, xsk: NativeXsk | null) {
+  constructor(io: NativeIo, ifname: string, sock: NativePacket, netns: string | null, xsk: NativeXsk | null, xdpError: string | null) {
     super(io, {
       kind: 'packet',
       name: ifname,
@@ -95,6 +97,7 @@ class PacketLink extends FdLink {
     this.hostBypassFd = sock.hostBypassFd;
     this.hostBypassError = sock.hostBypassError;
     this.xsk = xsk;
+    this.xdpError = xdpError;
   }
 
   /** Whether multicast data arrives through XDP and an AF_XDP socket. */
@@ -179,12 +182,15 @@ export async function openPacketLink(ifname: string, opts: PacketLinkOptions = {
     process.emitWarning(`packet link ${ifname}: host bypass unavailable (${sock.hostBypassError}); multicast data also climbs the host IP stack`);
   }
   let xsk: NativeXsk | null = null;
+  let xdpError: string | null = null;
   if (opt(opts.xdp, 'XDP', false)) {
     try {
       xsk = io.openXsk(ifname, netns, opt(opts.xdpBusyPoll, 'XDP_BUSY_POLL', netns === null));
     } catch (e) {
-      process.emitWarning(`packet link ${ifname}: XDP input unavailable (${(e as Error).message}); multicast data arrives on the packet socket`);
+      xdpError = (e as Error).message;
+      // asked for by the caller: the caller decides; asked for by env: say so and go on
+      if (opts.xdp === undefined) process.emitWarning(`packet link ${ifname}: XDP input unavailable (${xdpError}); multicast data arrives on the packet socket`);
     }
   }
-  return new PacketLink(io, ifname, sock, netns, xsk);
+  return new PacketLink(io, ifname, sock, netns, xsk, xdpError);
 }
