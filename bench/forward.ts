@@ -3,7 +3,7 @@
 // mrsh runs in the router namespace as a child process (bench/lib/mrsh-forwarder.ts) on
 // core 0, the sender and receivers' work on core 1.
 //   node --import tsx bench/forward.ts [--step SECONDS] [--quick] [--relay] [--verbose]
-//                                      [--no-xdp] [--no-host-bypass]
+//                                      [--no-xdp] [--no-host-bypass] [--receivers-off-core]
 // Prints a table and, as its last line, a JSON object of the figures.
 // Figures are input packets/s forwarded (mean over the three receivers), the peak while the
 // offered rate is raised in steps (see measure()); sizes are IP datagram bytes.
@@ -22,7 +22,7 @@
 // backlog and the inter-processor interrupt that wakes it (src/dataplane/links/packet.ts,
 // native/mrsh_io.c "AF_XDP input").
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { buildTopology, devCounter, teardown, type Topology } from './lib/topology.js';
@@ -50,6 +50,8 @@ interface Run {
   perReceiver: number[];
   /** the most forwarded with <= 1 % lost */
   lossFreePps: number;
+  /** share of the router's core busy at the peak step */
+  routerCoreBusy: number;
 }
 
 function compile(): void {
@@ -92,8 +94,18 @@ function stopChild(c: { child: ChildProcess; lines: string[] }): Promise<string[
   });
 }
 
+/** jiffies [busy, total] of one CPU since boot */
+function cpuTimes(cpu: string): [number, number] {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith(`cpu${cpu} `))!;
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = v.reduce((a, b) => a + b, 0);
+  return [total - v[3]! - (v[4] ?? 0), total]; // idle and iowait are not busy
+}
+
 interface Step {
   rate: number;
+  /** share of the router's core busy during the step */
+  routerCoreBusy: number;
   offeredPps: number;
   routerRxPps: number;
   forwardedPps: number;
@@ -115,6 +127,7 @@ function step(
   const before = rx.map((r) => devCounter(r.ns, r.dev, 'rx_packets'));
   const inCounter = routerIn.counter ?? 'rx_packets';
   const rin0 = devCounter(routerIn.ns, routerIn.dev, inCounter);
+  const c0 = cpuTimes(ROUTER_CORE);
   const gen = spawnSync(
     'taskset',
     ['-c', OTHER_CORE, 'ip', 'netns', 'exec', senderNs, `${out}/mcgen`, ...senderIf,
@@ -122,6 +135,7 @@ function step(
     { encoding: 'utf8' },
   );
   if (gen.status !== 0) throw new Error(`mcgen failed: ${gen.stderr}`);
+  const c1 = cpuTimes(ROUTER_CORE);
   spawnSync('sleep', ['0.3']); // let queued packets drain before reading counters
   const m = /sent (\d+) packets in ([\d.]+) s/.exec(gen.stdout);
   const sent = m ? Number(m[1]) : NaN;
@@ -129,6 +143,7 @@ function step(
   const got = rx.map((r, i) => devCounter(r.ns, r.dev, 'rx_packets') - before[i]!);
   return {
     rate,
+    routerCoreBusy: (c1[0] - c0[0]) / Math.max(1, c1[1] - c0[1]),
     offeredPps: sent / el,
     routerRxPps: (devCounter(routerIn.ns, routerIn.dev, inCounter) - rin0) / el,
     forwardedPps: got.reduce((a, b) => a + b, 0) / got.length / el,
@@ -168,7 +183,7 @@ function measure(
   }
   if (VERBOSE) {
     for (const st of steps) {
-      console.error(`  ${label}: offered ${fmt(st.offeredPps)} -> forwarded ${fmt(st.forwardedPps)} (loss ${(st.loss * 100).toFixed(1)} %)`);
+      console.error(`  ${label}: offered ${fmt(st.offeredPps)} -> forwarded ${fmt(st.forwardedPps)} (loss ${(st.loss * 100).toFixed(1)} %, router core ${pct(st.routerCoreBusy)} busy)`);
     }
   }
   const top = steps.reduce((a, b) => (b.forwardedPps > a.forwardedPps ? b : a));
@@ -179,6 +194,7 @@ function measure(
     routerRxPps: top.routerRxPps,
     perReceiver: top.perReceiver,
     lossFreePps: best?.forwardedPps ?? 0,
+    routerCoreBusy: top.routerCoreBusy,
   };
 }
 
@@ -278,6 +294,8 @@ async function mrshTunRun(t: Topology, impl: 'router' | 'relay', size: number, g
 
 const summaries: string[] = [];
 
+const pct = (x: number): string => `${Math.round(x * 100)} %`;
+
 function fmt(n: number | null | undefined): string {
   return n === null || n === undefined || Number.isNaN(n) ? '-' : Math.round(n).toLocaleString('en-US');
 }
@@ -291,7 +309,7 @@ async function main(): Promise<void> {
   compile();
   const nativeWhy = nativeUnavailableReason();
   const impl: 'router' | 'relay' = routerAvailable() && !args.includes('--relay') ? 'router' : 'relay';
-  const t = buildTopology();
+  const t = buildTopology(undefined, undefined, args.includes('--receivers-off-core') ? { receiversCpu: OTHER_CORE } : {});
   const cleanup = (): void => teardown(t);
   process.on('SIGINT', () => {
     cleanup();
@@ -341,12 +359,13 @@ async function main(): Promise<void> {
     cleanup();
   }
 
-  const w = [44, 12, 12, 12, 12];
+  const w = [44, 12, 12, 12, 12, 12];
   const row = (c: string[]): string => c.map((x, i) => (i === 0 ? x.padEnd(w[i]!) : x.padStart(w[i]!))).join(' ');
-  console.log(row(['run (pps)', 'offered', 'router in', 'forwarded', 'loss-free']));
+  console.log(row(['run (pps)', 'offered', 'router in', 'forwarded', 'loss-free', 'core 0 busy']));
   for (const r of runs) {
-    console.log(row([r.label, fmt(r.offeredPps), fmt(r.routerRxPps), fmt(r.forwardedPps), fmt(r.lossFreePps)]));
+    console.log(row([r.label, fmt(r.offeredPps), fmt(r.routerRxPps), fmt(r.forwardedPps), fmt(r.lossFreePps), pct(r.routerCoreBusy)]));
   }
+  if (args.includes('--receivers-off-core')) console.log('receivers on core 1: the sender\'s core is the limit; compare core 0 busy at equal offered load (--verbose)');
   if (impl === 'relay') console.log('note: src/router/router.ts not present - mrsh rows are the links-only relay, not the engine');
   for (const s of summaries) console.error(`forwarder: ${s.slice(0, 400)}`);
   for (const k of Object.keys(res)) if (typeof res[k] === 'number') res[k] = Math.round(res[k]! * 1000) / 1000;

@@ -15,6 +15,11 @@
 // kernel's own forwarding; on a VM an IPI is an MSR write and a VM exit, which skewed the
 // comparison by itself (measured: a third of core 0 in native_write_msr). A tc ingress
 // drop would be cheaper still, but this kernel has no matchall/gact modules.
+// bench/forward.ts --receivers-off-core moves the receivers' input to core 1 instead, with
+// no IPI per frame for either forwarder (threaded NAPI on o0, see napiOn). On a 2-core
+// machine core 1 then carries the sender and the receivers and becomes the limit (~240k
+// pps offered), so that mode compares the router core's busy share at equal load rather
+// than peak rates.
 import { execFileSync } from 'node:child_process';
 
 export interface Topology {
@@ -62,7 +67,13 @@ export function steer(ns: string, dev: string, mask: string): void {
   inNs(ns, 'sh', ['-c', `echo ${mask} > /sys/class/net/${dev}/queues/rx-0/rps_cpus`], true);
 }
 
-export function buildTopology(prefix = `mrsh-b-${process.pid}`, receivers = 3): Topology {
+export interface TopologyOptions {
+  /** run the receivers' input on this CPU (threaded NAPI, see napiOn) instead of the
+   * sending one's - the router's - core */
+  receiversCpu?: string;
+}
+
+export function buildTopology(prefix = `mrsh-b-${process.pid}`, receivers = 3, opts: TopologyOptions = {}): Topology {
   const t: Topology = {
     sender: `${prefix}-s`,
     router: `${prefix}-r`,
@@ -85,6 +96,11 @@ export function buildTopology(prefix = `mrsh-b-${process.pid}`, receivers = 3): 
 
     });
     steer(t.router, 'r0', '1');
+    if (opts.receiversCpu !== undefined) {
+      // veth hands a frame to the peer's NAPI only if it could be aggregated: no TSO here
+      for (const o of t.oifs) inNs(t.router, 'ethtool', ['-K', o, 'tso', 'off']);
+      for (const ns of t.receivers) napiOn(ns, 'o0', opts.receiversCpu);
+    }
     return t;
   } catch (e) {
     teardown(t);
@@ -99,4 +115,14 @@ export function teardown(t: Topology): void {
 /** A device's kernel counter (rx_packets, tx_packets, rx_dropped...) in a namespace. */
 export function devCounter(ns: string, dev: string, counter: string): number {
   return Number(inNs(ns, 'cat', [`/sys/class/net/${dev}/statistics/${counter}`], true).trim() || 'NaN');
+}
+
+/** Give dev its own NAPI (veth: GRO on), threaded, its kthread pinned to cpu, kept masked
+ * between timer polls (200 us) so the side sending into it needs no IPI per frame - the
+ * kernel's forwarding (softirq) and mrsh's (process context) alike. */
+export function napiOn(ns: string, dev: string, cpu: string): void {
+  inNs(ns, 'ethtool', ['-K', dev, 'gro', 'on']);
+  inNs(ns, 'sh', ['-c', `echo 2 > /sys/class/net/${dev}/napi_defer_hard_irqs; echo 200000 > /sys/class/net/${dev}/gro_flush_timeout; echo 1 > /sys/class/net/${dev}/threaded`]);
+  const pids = sh('sh', ['-c', `for p in /proc/[0-9]*; do c=$(cat $p/comm 2>/dev/null); case "$c" in napi/${dev}-*) echo \${p#/proc/};; esac; done`]).trim().split('\n').filter(Boolean);
+  for (const pid of pids) sh('taskset', ['-p', '-c', cpu, pid]);
 }
