@@ -337,6 +337,13 @@ describe('packet link', { skip: why ?? false }, () => {
       const byPayload = new Map(got.filter(raw).map((g) => [udpPayload(g.bytes).payload, g.bytes]));
       assert.deepEqual(byPayload.get('valid'), valid, 'a valid checksum is left alone');
       assert.deepEqual(byPayload.get('wrong'), wrong, 'a wrong checksum that is not a partial one is passed on as it came');
+      // A truncated datagram (IP total length beyond the frame) is dropped and counted.
+      const cut = Buffer.from(buildUdp('10.77.1.1', '239.77.0.11', 5011, 'cut'));
+      cut.writeUInt16BE(1000, 2);
+      const dropped0 = l.counters.rxDropped;
+      nsExec(A, 'python3', ['-c', py, '01005e4d000b' + '020000000001' + '0800' + cut.toString('hex')]);
+      assert.ok(await until(() => l.counters.rxDropped > dropped0, 3000), 'counted as dropped');
+      assert.equal(got.filter((g) => udpPayload(g.bytes).dport === 5011).length, 0, 'not delivered');
     }
     await l.close();
     links.splice(links.indexOf(l), 1);
