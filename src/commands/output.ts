@@ -15,7 +15,7 @@ import type {
   VifInfo,
 } from '../router/api.js';
 
-export type MrouteView = 'brief' | 'detail' | 'count' | 'summary';
+export type MrouteView = 'brief' | 'detail' | 'count' | 'summary' | 'table';
 
 export type Output =
   | { kind: 'ok'; message?: string }
@@ -27,6 +27,8 @@ export type Output =
       kind: 'mroute';
       family: Family;
       view: MrouteView;
+      /** table view: repeat Source, Group, Flags, Input and Uptime on every row */
+      fill?: boolean;
       entries: MfcInfo[];
       vifs: VifInfo[];
       pending: PendingInfo[];

@@ -63,17 +63,18 @@ function twin(
 export const showCommands: CommandDef[] = [
   ...twin(
     'mroute',
-    '[<A:addr> [<B:addr>]] [detail|count|summary]',
-    'the multicast routing table in Cisco IOS style: one block per (S,G), or detail, count or summary views',
+    '[<A:addr> [<B:addr>]] [detail|count|summary|table [fill]]',
+    'the multicast routing table in Cisco IOS style: one block per (S,G); or detail, count or summary views, or FRR\'s columns (table)',
     (router, a, fam) => {
       const f = sgFilter(a);
       const family = f.family ?? fam;
       if (f.family && f.family !== fam && fam === 'inet6') a.fail('A', 'an IPv4 address in show ipv6 mroute');
-      const view: MrouteView = a.has('detail') ? 'detail' : a.has('count') ? 'count' : a.has('summary') ? 'summary' : 'brief';
+      const view: MrouteView = a.has('detail') ? 'detail' : a.has('count') ? 'count' : a.has('summary') ? 'summary' : a.has('table') ? 'table' : 'brief';
       return {
         kind: 'mroute',
         family,
         view,
+        ...(a.has('fill') ? { fill: true } : {}),
         entries: router.listMfc(family, { source: f.source, group: f.group }),
         vifs: router.listVifs(family),
         pending: router.listPending(family).filter((e) => matches(e, f)),

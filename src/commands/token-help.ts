@@ -54,6 +54,8 @@ export const TOKEN_HELP: Record<string, string> = {
   detail: 'every field of each entry',
   count: 'packet counts and rates',
   summary: 'entry counts',
+  table: 'FRR\'s columns: Source Group Flags Proto Input Output TTL Uptime, a row per outgoing vif',
+  fill: 'repeat the entry\'s columns on every row of the table',
   last: 'only the most recent ones',
   ttl: 'TTL (IPv6: hop limit) of the packet',
   size: 'datagram size in bytes',

@@ -5,6 +5,7 @@ import { mrouteBrief } from './mroute.js';
 import { mrouteCount } from './mroute-count.js';
 import { mrouteDetail } from './mroute-detail.js';
 import { mrouteSummary } from './mroute-summary.js';
+import { mrouteTable } from './mroute-table.js';
 import { mrtstatText } from './mrtstat.js';
 import { bwUpcallTable, mf6cTable, mfcTable, mifTable, vifTable } from './netstat.js';
 import { painter, type RenderOpts } from './style.js';
@@ -27,6 +28,8 @@ export function renderText(out: Output, opts: RenderOpts & { width?: number }): 
           return mrouteCount(out.family, out.entries);
         case 'summary':
           return mrouteSummary(out.entries, out.pending);
+        case 'table':
+          return mrouteTable(out.entries, out.vifs, out.nowMs, out.fill === true, p);
       }
       break;
     case 'vif':
