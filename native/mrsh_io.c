@@ -1306,16 +1306,14 @@ static int sysfs_rw(const char *ifname, const char *attr, char *old, size_t oldc
   return -e;
 }
 
+static void xsk_untune(xsk_in *x);
+
 static void xsk_in_close(xsk_in *x) {
   if (!x || !x->alive) return;
   x->alive = 0;
-  if (x->ifname[0]) {
-    /* while the program (and so the device's NAPI) is still there: with no NAPI left,
-     * "threaded" can no longer be written (EOPNOTSUPP) and would stay set */
-    if (x->saved_threaded[0]) sysfs_rw(x->ifname, "threaded", NULL, 0, x->saved_threaded);
-    sysfs_rw(x->ifname, "napi_defer_hard_irqs", NULL, 0, x->saved_defer);
-    sysfs_rw(x->ifname, "gro_flush_timeout", NULL, 0, x->saved_timeout);
-  }
+  /* while the program (and so the device's NAPI) is still there: with no NAPI left,
+   * "threaded" can no longer be written (EOPNOTSUPP) and would stay set */
+  xsk_untune(x);
   if (x->link_fd >= 0) close(x->link_fd); /* detaches the XDP program first */
   if (x->map_fd >= 0) close(x->map_fd);
   if (x->fd >= 0) close(x->fd);
@@ -1526,6 +1524,66 @@ static int xsk_attach(xsk_in *x, unsigned ifindex, const char **step, char *log,
   return 0;
 }
 
+/* Set one device attribute, keeping the old value in saved (left empty unless changed). */
+static int tune_attr(const char *ifname, const char *attr, const char *val, char *saved, size_t cap) {
+  char old[32];
+  int r = sysfs_rw(ifname, attr, old, sizeof old, val);
+  if (r == 0) snprintf(saved, cap, "%s", old);
+  return r;
+}
+
+/* Put the device's restorable settings back (those changed: saved non-empty). */
+static void xsk_untune(xsk_in *x) {
+  if (!x->ifname[0]) return;
+  if (x->saved_threaded[0]) sysfs_rw(x->ifname, "threaded", NULL, 0, x->saved_threaded);
+  if (x->saved_defer[0]) sysfs_rw(x->ifname, "napi_defer_hard_irqs", NULL, 0, x->saved_defer);
+  if (x->saved_timeout[0]) sysfs_rw(x->ifname, "gro_flush_timeout", NULL, 0, x->saved_timeout);
+  x->saved_threaded[0] = x->saved_defer[0] = x->saved_timeout[0] = 0;
+  x->ifname[0] = 0;
+  x->busy_poll = 0;
+}
+
+/* Busy polling and the NAPI settings it needs. Best effort: on failure the caller undoes
+ * what was set and the socket works without (err says what failed). */
+static int xsk_tune(xsk_in *x, const char *name, char *err, size_t errcap) {
+  int one = 1, usecs = 20, budget = BATCH, r = 0;
+  const char *step = "SO_PREFER_BUSY_POLL/SO_BUSY_POLL";
+  char v[32];
+  snprintf(x->ifname, sizeof x->ifname, "%s", name);
+  if (setsockopt(x->fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &one, sizeof one) < 0 ||
+      setsockopt(x->fd, SOL_SOCKET, SO_BUSY_POLL, &usecs, sizeof usecs) < 0 ||
+      setsockopt(x->fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &budget, sizeof budget) < 0)
+    r = -errno;
+  if (r == 0) {
+    step = "napi_defer_hard_irqs";
+    snprintf(v, sizeof v, "%d", XSK_DEFER_IRQS);
+    r = tune_attr(name, "napi_defer_hard_irqs", v, x->saved_defer, sizeof x->saved_defer);
+  }
+  if (r == 0) {
+    step = "gro_flush_timeout";
+    snprintf(v, sizeof v, "%d", XSK_GRO_FLUSH_NS);
+    r = tune_attr(name, "gro_flush_timeout", v, x->saved_timeout, sizeof x->saved_timeout);
+  }
+  if (r == 0) {
+    /* threaded NAPI, its kthread on our CPUs: when the device schedules its NAPI (a veth:
+     * on the sending core) the work comes here instead of running there */
+    step = "threaded NAPI";
+    r = tune_attr(name, "threaded", "1", x->saved_threaded, sizeof x->saved_threaded);
+  }
+  if (r == 0) {
+    step = "NAPI kthread affinity";
+    int m = pin_napi_threads(name);
+    r = m < 0 ? m : m == 0 ? -ESRCH : 0;
+    x->napi_threads = m;
+  }
+  if (r < 0) {
+    snprintf(err, errcap, "%s: %s", step, strerror(-r));
+    return r;
+  }
+  x->busy_poll = 1;
+  return 0;
+}
+
 /* openXsk(ifname, netns|null, busyPoll) -> xsk object (owns everything; closeXsk frees it)
  * with property fd (for pollStart). busyPoll also changes the device's
  * napi_defer_hard_irqs / gro_flush_timeout (restored on close); it needs the device in
@@ -1562,45 +1620,24 @@ static napi_value js_open_xsk(napi_env env, napi_callback_info info) {
     unsigned ifindex = if_nametoindex(name);
     step = name;
     r = ifindex ? 0 : -(errno ? errno : ENODEV);
+    if (r == 0) {
+      /* a frame must fit one umem chunk (copy mode places it at the chunk's start) */
+      struct ifreq ifr;
+      int s4 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      if (s4 >= 0) {
+        if (if_ioctl(s4, SIOCGIFMTU, name, &ifr) == 0 && ifr.ifr_mtu + ETH_HLEN + 4 > (int)XSK_FRAME) {
+          step = "MTU larger than an AF_XDP frame (2048 bytes with the Ethernet header) holds";
+          r = -EMSGSIZE;
+        }
+        close(s4);
+      }
+    }
     if (r == 0) r = xsk_socket_setup(x, ifindex, &step);
     if (r == 0) r = xsk_attach(x, ifindex, &step, log, sizeof log);
     ns_leave(&g);
   }
-  if (r == 0 && busy) {
-    int one = 1, usecs = 20, budget = BATCH;
-    step = "SO_PREFER_BUSY_POLL/SO_BUSY_POLL";
-    if (setsockopt(x->fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &one, sizeof one) < 0 ||
-        setsockopt(x->fd, SOL_SOCKET, SO_BUSY_POLL, &usecs, sizeof usecs) < 0 ||
-        setsockopt(x->fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &budget, sizeof budget) < 0)
-      r = -errno;
-    char v[32];
-    if (r == 0) {
-      step = "napi_defer_hard_irqs";
-      snprintf(v, sizeof v, "%d", XSK_DEFER_IRQS);
-      r = sysfs_rw(name, "napi_defer_hard_irqs", x->saved_defer, sizeof x->saved_defer, v);
-    }
-    if (r == 0) {
-      snprintf(x->ifname, sizeof x->ifname, "%s", name); /* restore from here on */
-      step = "gro_flush_timeout";
-      snprintf(v, sizeof v, "%d", XSK_GRO_FLUSH_NS);
-      r = sysfs_rw(name, "gro_flush_timeout", x->saved_timeout, sizeof x->saved_timeout, v);
-      if (r < 0) snprintf(x->saved_timeout, sizeof x->saved_timeout, "0");
-    }
-    if (r == 0) {
-      /* threaded NAPI, its kthread on our CPUs: when the device schedules its NAPI (a veth:
-       * on the sending core) the work comes here instead of running there */
-      step = "threaded NAPI";
-      r = sysfs_rw(name, "threaded", x->saved_threaded, sizeof x->saved_threaded, "1");
-      if (r < 0) x->saved_threaded[0] = 0;
-      if (r == 0) {
-        int m = pin_napi_threads(name);
-        r = m < 0 ? m : m == 0 ? -ESRCH : 0;
-        x->napi_threads = m;
-        step = "NAPI kthread affinity";
-      }
-    }
-    x->busy_poll = r == 0;
-  }
+  char tune_err[160] = "";
+  if (r == 0 && busy && xsk_tune(x, name, tune_err, sizeof tune_err) < 0) xsk_untune(x);
   if (r < 0) {
     xsk_in_close(x);
     free(x);
@@ -1614,9 +1651,12 @@ static napi_value js_open_xsk(napi_env env, napi_callback_info info) {
     }
     return throw_errno(env, what, -r);
   }
-  napi_value obj, v;
+  napi_value obj, v, te, bp;
   if (napi_create_object(env, &obj) != napi_ok || napi_create_int32(env, x->fd, &v) != napi_ok ||
-      napi_set_named_property(env, obj, "fd", v) != napi_ok || napi_wrap(env, obj, x, xsk_in_finalize, NULL, NULL) != napi_ok) {
+      napi_set_named_property(env, obj, "fd", v) != napi_ok ||
+      napi_get_boolean(env, x->busy_poll != 0, &bp) != napi_ok || napi_set_named_property(env, obj, "busyPoll", bp) != napi_ok ||
+      (tune_err[0] ? napi_create_string_utf8(env, tune_err, NAPI_AUTO_LENGTH, &te) : napi_get_null(env, &te)) != napi_ok ||
+      napi_set_named_property(env, obj, "tuneError", te) != napi_ok || napi_wrap(env, obj, x, xsk_in_finalize, NULL, NULL) != napi_ok) {
     xsk_in_close(x);
     free(x);
     napi_throw_error(env, "EIO", "openXsk: N-API call failed");

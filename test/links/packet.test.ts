@@ -350,6 +350,25 @@ describe('packet link', { skip: why ?? false }, () => {
     assert.doesNotMatch(nsExec(R, 'ip', ['-d', 'link', 'show', 'r0']), /prog\/xdp/, 'program detached on close');
   });
 
+  it('XDP input: refused with the reason when a frame would not fit, the packet socket still works', async () => {
+    nsExec(R, 'ip', ['link', 'set', 'r0', 'mtu', '3000']);
+    try {
+      const l = await openPacketLink('r0', { netns: R, xdp: true });
+      links.push(l);
+      assert.equal(l.xdp, false);
+      assert.match((l as unknown as { xdpError: string }).xdpError, /MTU larger than an AF_XDP frame/);
+      assert.doesNotMatch(nsExec(R, 'ip', ['-d', 'link', 'show', 'r0']), /prog\/xdp/, 'nothing left attached');
+      const got: Got[] = [];
+      l.start(collector(got));
+      udpSend(A, 4, '239.77.0.12', 5012, '10.77.1.1', 3, 'm');
+      assert.ok(await until(() => got.filter((g) => udpPayload(g.bytes).dport === 5012).length >= 3, 3000), 'through the packet socket');
+      await l.close();
+      links.splice(links.indexOf(l), 1);
+    } finally {
+      nsExec(R, 'ip', ['link', 'set', 'r0', 'mtu', '1500']);
+    }
+  });
+
   it('forwards the same with and without the PACKET_MMAP rings and qdisc bypass', async () => {
     for (const v of [
       { rxRing: false, txRing: false, qdiscBypass: false },

@@ -44,6 +44,10 @@ export const PKT_TX_RING = 8;
  * fd is for pollStart, everything else is owned by the object until closeXsk. */
 export interface NativeXsk {
   readonly fd: number;
+  /** whether the interface's NAPI is busy-polled from recvXsk (asked for and set up) */
+  readonly busyPoll: boolean;
+  /** why busy polling was asked for and is not there, else null */
+  readonly tuneError: string | null;
 }
 
 /** Opaque token of an active uv_poll; also the `this` of its callbacks. */

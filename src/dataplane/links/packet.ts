@@ -186,6 +186,9 @@ export async function openPacketLink(ifname: string, opts: PacketLinkOptions = {
   if (opt(opts.xdp, 'XDP', false)) {
     try {
       xsk = io.openXsk(ifname, netns, opt(opts.xdpBusyPoll, 'XDP_BUSY_POLL', netns === null));
+      if (xsk.tuneError) {
+        process.emitWarning(`packet link ${ifname}: XDP input without busy polling (${xsk.tuneError}); the interface's receive work runs where it is scheduled`);
+      }
     } catch (e) {
       xdpError = (e as Error).message;
       // asked for by the caller: the caller decides; asked for by env: say so and go on
