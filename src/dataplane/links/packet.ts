@@ -23,9 +23,9 @@
 //                       Needs Linux >= 6.6 (tcx); the program is attached by a BPF link
 //                       whose fd the link owns, so it goes away on close or process exit.
 //   XDP           off - multicast data frames (the ones HOST_BYPASS would drop) are taken
-//                       by an XDP program into an AF_XDP socket (copy mode) before any skb
-//                       is built; everything else still reaches the packet socket and the
-//                       host. With busy polling (XDP_BUSY_POLL, on when XDP is; needs the
+//                       by an XDP program in the driver into an AF_XDP socket (copy mode),
+//                       ahead of the host's receive path; everything else still reaches the
+//                       packet socket and the host. With busy polling (XDP_BUSY_POLL, on when XDP is; needs the
 //                       interface in mrsh's own namespace) the interface's NAPI runs from
 //                       mrsh's receive calls on mrsh's core, which removes the receive
 //                       backlog and its inter-processor wakeups from the input path (see
