@@ -1195,12 +1195,14 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
  * kernel's own forwarding, and on a VM an IPI is a VM exit.
  * An XDP program on the input interface redirects multicast data frames (the same ones the
  * host bypass drops; link-local groups, IGMP, PIM, MLD and ICMPv6 pass to the stack and to
- * the packet socket as before) into an AF_XDP socket in copy mode. With busy polling
- * (SO_PREFER_BUSY_POLL) the interface's NAPI is run from recvXsk itself, on the router's
- * core, and napi_defer_hard_irqs + gro_flush_timeout keep the device's "interrupt" masked
- * between polls, so input costs no IPI at all while traffic flows. When the router idles,
- * the NAPI re-arms and runs wherever the device schedules it (for a veth: the sender's
- * core) until the next poll takes it back.
+ * the packet socket as before) into an AF_XDP socket in copy mode. Tuned (xsk_tune, when
+ * the device is in this process's namespace), the interface's NAPI becomes threaded with
+ * its kthread on the router's CPUs, is busy-polled from recvXsk (SO_PREFER_BUSY_POLL),
+ * and napi_defer_hard_irqs + gro_flush_timeout keep the device's "interrupt" masked
+ * between polls, so input costs no IPI while traffic flows and its work stays on the
+ * router's core; when traffic stops the device re-arms, and the next frame wakes the
+ * kthread there. Untuned, the NAPI runs wherever the device schedules it (for a veth: on
+ * the sending core).
  * The XDP program and map are held by a BPF link owned by the xsk object: closing it, or
  * the process dying, detaches them. Needs native XDP on the device (veth and most NIC
  * drivers) and CAP_NET_ADMIN + CAP_BPF (root). */
