@@ -43,6 +43,7 @@ if (b.code !== 0) throw new Error(`batch failed: ${b.err}`);
 const rate = N / (b.ms / 1000);
 const rateNet = N / (Math.max(1, b.ms - base) / 1000);
 console.log(`batch of ${N} mfc add: ${b.ms.toFixed(0)} ms wall (${rate.toFixed(0)} lines/s; ${rateNet.toFixed(0)} lines/s without the ${base.toFixed(0)} ms start-up)`);
+console.log('reproduce: npm run bench:cli');
 console.log(
   JSON.stringify({
     oneshot_ms: Math.round(oneshot * 10) / 10,

@@ -126,6 +126,7 @@ row('latency p50 under load (ms)', lat.p50.toFixed(3));
 row('latency p99 under load (ms)', lat.p99.toFixed(3));
 row('latency max under load (ms)', lat.max.toFixed(3));
 row('forwarded packets/s during load', lat.pps.toFixed(0));
+console.log('reproduce: npm run bench:control');
 console.log(
   JSON.stringify({
     requests_per_s: Math.round(rps),

@@ -369,6 +369,7 @@ async function main(): Promise<void> {
   if (impl === 'relay') console.log('note: src/router/router.ts not present - mrsh rows are the links-only relay, not the engine');
   for (const s of summaries) console.error(`forwarder: ${s.slice(0, 400)}`);
   for (const k of Object.keys(res)) if (typeof res[k] === 'number') res[k] = Math.round(res[k]! * 1000) / 1000;
+  console.log(`reproduce: sudo npm run bench:forward${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`);
   console.log(JSON.stringify(res));
 }
 
