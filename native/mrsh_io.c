@@ -3,6 +3,7 @@
 // threads. Readiness comes from libuv (uv_poll, level-triggered) so an idle link costs
 // nothing; each receive/send call moves a whole batch through one or a few syscalls.
 #define _GNU_SOURCE
+#include "mrsh_addon.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -1928,6 +1929,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"closeXsk", NULL, js_close_xsk, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  if (mrsh_rsock_define(env, exports) != napi_ok || mrsh_execve_define(env, exports) != napi_ok) return NULL;
   return exports;
 }
 

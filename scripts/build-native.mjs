@@ -4,7 +4,7 @@
 // prints one line saying why and exits 0 rather than failing the install.
 // Nothing is downloaded: node-gyp is npm's own copy, pointed at the installed Node headers.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 
@@ -40,6 +40,9 @@ function findNodeGyp() {
   return candidates.find((c) => c && existsSync(c) && /\.js$/.test(c)) ?? null;
 }
 
+// the addon's sources, as binding.gyp lists them (one list for both build paths)
+const ADDON_SOURCES = JSON.parse(readFileSync(join(root, 'binding.gyp'), 'utf8')).targets[0].sources;
+
 const nodedir = findNodeDir();
 const out = join(root, 'build', 'Release', 'mrsh_io.node');
 const stdio = quiet ? 'pipe' : 'inherit';
@@ -60,7 +63,7 @@ if (nodedir) {
   mkdirSync(dirname(out), { recursive: true });
   const r = spawnSync(
     cc,
-    ['-O2', '-shared', '-fPIC', '-DNODE_GYP_MODULE_NAME=mrsh_io', `-I${join(nodedir, 'include', 'node')}`, join(root, 'native', 'mrsh_io.c'), '-o', out],
+    ['-O2', '-shared', '-fPIC', '-DNODE_GYP_MODULE_NAME=mrsh_io', `-I${join(nodedir, 'include', 'node')}`, ...ADDON_SOURCES.map((f) => join(root, f)), '-o', out],
     { cwd: root, stdio, encoding: 'utf8' },
   );
   if (r.error) unavailable(`${why}; no C compiler (${cc}): ${r.error.message}`);
