@@ -26,6 +26,7 @@ export function mrtTable(status: readonly MrtStatus[], apiNames: readonly { flag
     ['', ...status.map((s) => familyName(s.family))],
     [
       row('Initialized', (s) => (s.initialized ? 'yes' : 'no')),
+      row('Owner', (s) => (!s.owner ? '-' : s.owner.external ? `${s.owner.program} (pid ${s.owner.pid})` : 'this router')),
       row('Version', (s) => `0x${s.version.toString(16).padStart(4, '0')}`),
       row('PIM', (s) => onoff(s.pim)),
       row('Assert', (s) => (s.family === 'inet' ? onoff(s.assert) : '-')),

@@ -20,7 +20,7 @@ export function mrouteTable(entries: readonly MfcInfo[], vifs: readonly VifInfo[
   const rows: (string | number)[][] = [];
   for (const e of entries) {
     const up = iosDuration(nowMs - e.createdMs);
-    const proto = e.installedBy === 'policy' ? 'POLICY' : 'STATIC';
+    const proto = e.installedBy === 'policy' ? 'POLICY' : e.installedBy === 'daemon' ? 'DAEMON' : 'STATIC';
     const head = [e.source, e.group, entryFlags(e, vifs), proto, name(e.parent)];
     const oifs = e.oifs.filter((o) => o.ttl > 0).sort((a, b) => a.vif - b.vif);
     if (oifs.length === 0) {

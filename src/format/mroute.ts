@@ -44,6 +44,7 @@ export function mrouteBrief(
     out.push(`${p.bold(`(${e.source}, ${e.group})`)}, ${up}/stopped${rp}, flags: ${entryFlags(e, vifs)}`.trimEnd());
     out.push(`  Incoming interface: ${name(e.parent)}, RPF nbr ${any}`);
     if (e.installedBy === 'policy') out.push('  Installed by: policy (show policy; idle entries expire)');
+    if (e.installedBy === 'daemon') out.push('  Installed by: the routing daemon that owns the socket (show mrt)');
     const oifs = e.oifs.filter((o) => o.ttl > 0).sort((a, b) => a.vif - b.vif);
     if (oifs.length === 0) out.push('  Outgoing interface list: Null');
     else {

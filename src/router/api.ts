@@ -82,7 +82,8 @@ export interface MfcInfo {
   /** packets/s and bits/s over the last few seconds */
   pps: number;
   bps: number;
-  installedBy: 'user' | 'policy';
+  /** daemon: the family's routing socket belongs to a program under `mrsh exec` */
+  installedBy: 'user' | 'policy' | 'daemon';
   bwMeters: BwMeterInfo[];
 }
 
@@ -135,6 +136,15 @@ export interface MrtStatus {
   vifs: number;
   mfcEntries: number;
   pendingEntries: number;
+  /** who did MRT_INIT: mrsh itself, or a program under `mrsh exec`; null when not initialised */
+  owner: MrtOwner | null;
+}
+
+export interface MrtOwner {
+  program: string;
+  pid: number;
+  /** a program under `mrsh exec`, not this router's own commands */
+  external?: boolean;
 }
 
 export type Stats = Record<string, number>;

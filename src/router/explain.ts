@@ -73,6 +73,8 @@ export function explain(r: Router, family: Family, source: string, group: string
     return out('pending');
   }
   steps.push({ check: 'MFC entry', ok: true, detail: `resolved: ${e.pkts(id)} packets, ${e.bytes(id)} bytes, ${e.wrongIfs(id)} wrong-${vifWord} arrivals` });
+  const owner = r.externalOwner(family);
+  if (owner) steps.push({ check: 'installed by', ok: true, detail: `${owner.program} (pid ${owner.pid}), which owns the ${v4 ? 'IPv4' : 'IPv6'} routing socket (mrsh exec)` });
   if (pol.installedBy || pol.rules.length) policySteps(steps, pol.rules, pol.installedBy, vifWord, opts.vif, r.policyExpire, e.parent[id]);
 
   const parent = e.parent[id];

@@ -3,6 +3,7 @@
 // multicast(4): it owns the mrouter sockets and turns the API's structs into the plain
 // values the command layer shows.
 
+import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { MrtError, fail } from '../dataplane/errno.js';
 import { isIPv4, isIPv6, parseIPv4, parseIPv6, formatIPv4, formatIPv6, isMulticast4 } from '../dataplane/addr.js';
@@ -42,6 +43,7 @@ import type {
   UpcallEvent,
   VifInfo,
   VifSpec,
+  MrtOwner,
 } from './api.js';
 
 export interface RouterOptions {
@@ -119,6 +121,10 @@ export class Router implements RouterApi {
   private policyTimer: NodeJS.Timeout | null = null;
   private startupFile: string | null;
   private baseline: string[] = [];
+  /** a program outside mrsh that owns a family's routing socket (`mrsh exec`), else null */
+  private readonly external: { inet: MrtOwner | null; inet6: MrtOwner | null } = { inet: null, inet6: null };
+  /** where the owner's upcalls go: its socket, byte for byte (set with the owner) */
+  private readonly upcallSinks: { inet: ((u: Upcall) => void) | null; inet6: ((u: Upcall) => void) | null } = { inet: null, inet6: null };
 
   static async create(opts: RouterOptions = {}): Promise<Router> {
     return new Router(opts);
@@ -179,6 +185,7 @@ export class Router implements RouterApi {
   private registerVia = -1;
 
   setRegisterVia(vif: number | null): void {
+    this.refuseIfExternal('inet');
     if (vif === null) {
       this.registerVia = -1;
       return;
@@ -270,6 +277,7 @@ export class Router implements RouterApi {
   }
 
   private deliver(u: Upcall): void {
+    this.upcallSinks[u.family]?.(u);
     const isV6 = u.family === 'inet6';
     const b = u.bytes;
     let source = u.from;
@@ -340,6 +348,7 @@ export class Router implements RouterApi {
   }
 
   addPolicy(rule: PolicyRule): void {
+    this.refuseIfExternal(rule.family);
     const e = this.engine(rule.family);
     if (e.mrouter === null) fail('EPERM', `multicast routing is not initialised for ${fam(rule.family)} (mrt init ${fam(rule.family)})`);
     this.policyTable.add(rule, e.maxVifs);
@@ -443,6 +452,7 @@ export class Router implements RouterApi {
   }
 
   mrtInit(family: Family): void {
+    this.refuseIfExternal(family);
     this.tick();
     if (family === 'inet') this.inet.init(this.so4, 1);
     else this.inet6.init(this.so6, 1);
@@ -450,6 +460,7 @@ export class Router implements RouterApi {
   }
 
   mrtDone(family: Family): void {
+    this.refuseIfExternal(family);
     if (family === 'inet') this.inet.done(this.so4);
     else this.inet6.done(this.so6);
     this.mfcSpecs[family].clear();
@@ -461,15 +472,18 @@ export class Router implements RouterApi {
   }
 
   setPim(family: Family, on: boolean): void {
+    this.refuseIfExternal(family);
     if (family === 'inet') this.inet.setAssert(this.so4, on ? 1 : 0); // MRT_PIM is MRT_ASSERT on FreeBSD
     else this.inet6.setPim(this.so6, on ? 1 : 0);
   }
 
   setAssert(on: boolean): void {
+    this.refuseIfExternal('inet');
     this.inet.setAssert(this.so4, on ? 1 : 0);
   }
 
   apiConfig(flags: number): number {
+    this.refuseIfExternal('inet');
     return this.inet.setApiConfig(this.so4, flags);
   }
 
@@ -490,6 +504,7 @@ export class Router implements RouterApi {
       vifs,
       mfcEntries: e.resolvedCount,
       pendingEntries: e.pending.size,
+      owner: this.external[family] ? { ...this.external[family]!, external: true } : e.mrouter !== null ? { program: 'mrsh', pid: process.pid, external: false } : null,
     };
   }
 
@@ -497,6 +512,7 @@ export class Router implements RouterApi {
 
   async addVif(spec: VifSpec): Promise<VifInfo> {
     const family = spec.family;
+    this.refuseIfExternal(family);
     const e = this.engine(family);
     if (e.mrouter === null) fail('EPERM', `multicast routing is not initialised for ${fam(family)} (mrt init ${fam(family)})`);
     if (!Number.isInteger(spec.index) || spec.index < 0 || spec.index >= e.maxVifs)
@@ -565,6 +581,7 @@ export class Router implements RouterApi {
   }
 
   async delVif(family: Family, index: number): Promise<void> {
+    this.refuseIfExternal(family);
     if (family === 'inet') this.inet.delVif(this.so4, index);
     else this.inet6.delMif(this.so6, index);
     this.vifSpecs[family].delete(index);
@@ -626,6 +643,7 @@ export class Router implements RouterApi {
   /** by: the policy rule installing the entry, or null for the user (who then owns it) */
   private addMfcAs(spec: MfcSpec, by: PolicyRule | null): void {
     const family = spec.family;
+    this.refuseIfExternal(family);
     const e = this.engine(family);
     if (e.mrouter === null) fail('EPERM', `multicast routing is not initialised for ${fam(family)} (mrt init ${fam(family)})`);
     checkAddr(family, spec.source, 'source');
@@ -674,6 +692,7 @@ export class Router implements RouterApi {
   }
 
   delMfc(family: Family, source: string, group: string): void {
+    this.refuseIfExternal(family);
     checkAddr(family, source, 'source');
     checkAddr(family, group, 'group');
     if (family === 'inet') this.inet.delMfc(this.so4, source, group);
@@ -731,7 +750,7 @@ export class Router implements RouterApi {
       lastUsedMs: e.lastUsedAt(id) < 0 ? null : e.lastUsedAt(id),
       pps: r.pps,
       bps: r.bps,
-      installedBy: this.policyInstalled[family].has(k) ? 'policy' : 'user',
+      installedBy: this.external[family] ? 'daemon' : this.policyInstalled[family].has(k) ? 'policy' : 'user',
       bwMeters: family === 'inet' ? this.metersOf(id) : [],
     };
   }
@@ -793,6 +812,7 @@ export class Router implements RouterApi {
   // ================================================================ bandwidth meters
 
   addBwUpcall(spec: { source: string; group: string; op: 'geq' | 'leq'; packets?: number; bytes?: number; intervalMs: number }): void {
+    this.refuseIfExternal('inet');
     const bw = toBwSpec(spec);
     this.inet.addBwUpcall(this.so4, bw);
     const [source, group] = sgKey(spec.source, spec.group, 'inet').split(',');
@@ -801,6 +821,7 @@ export class Router implements RouterApi {
   }
 
   delBwUpcall(spec: { source: string; group: string; all?: boolean; op?: 'geq' | 'leq'; packets?: number; bytes?: number; intervalMs?: number }): void {
+    this.refuseIfExternal('inet');
     if (spec.all) {
       checkAddr('inet', spec.source, 'source');
       checkAddr('inet', spec.group, 'group');
@@ -831,6 +852,8 @@ export class Router implements RouterApi {
 
   clearCounters(family?: Family, source?: string, group?: string): void {
     const fams: Family[] = family ? [family] : ['inet', 'inet6'];
+    // the owner reads these counters (SIOCGETSGCNT): another socket cannot reset them
+    for (const f of fams) this.refuseIfExternal(f);
     if (source !== undefined && group !== undefined) {
       const f = family ?? (isIPv6(source) ? 'inet6' : 'inet');
       const e = this.engine(f);
@@ -942,6 +965,12 @@ export class Router implements RouterApi {
       const e = this.engine(family);
       if (e.mrouter === null) continue;
       const f = fam(family);
+      const ext = this.external[family];
+      if (ext) {
+        // the owner's state is the owner's: replaying it here would fight it for the socket
+        lines.push(`! ${f} routing socket owned by ${ext.program} (pid ${ext.pid}): its vifs and MFC are not part of this configuration`);
+        continue;
+      }
       lines.push(`mrt init ${f}`);
       if (family === 'inet' && this.inet.apiConfig) lines.push(`mrt api config ${API_FLAG_NAMES.filter(([, b]) => this.inet.apiConfig & b).map(([n]) => n).join(' ')}`);
       if (family === 'inet' && this.inet.assert) lines.push('mrt assert enable');
@@ -999,6 +1028,95 @@ export class Router implements RouterApi {
     return { path: this.startupFile, bytes };
   }
 
+  // ================================================================ another program's routing socket
+
+  /**
+   * The family's routing socket now belongs to a program outside mrsh (null: it closed it).
+   * Its upcalls go to `sink`; the shell may read its state but changes nothing the kernel
+   * would not let another socket change.
+   */
+  setExternalOwner(family: Family, owner: MrtOwner | null, sink: ((u: Upcall) => void) | null = null): void {
+    this.external[family] = owner;
+    this.upcallSinks[family] = owner ? sink : null;
+    if (owner) {
+      this.mfcSpecs[family].clear();
+      this.vifSpecs[family].clear();
+    }
+  }
+
+  externalOwner(family: Family): MrtOwner | null {
+    return this.external[family];
+  }
+
+  private refuseIfExternal(family: Family): void {
+    const o = this.external[family];
+    if (o) fail('EADDRINUSE', `${fam(family)} routing socket owned by ${o.program} (pid ${o.pid})`);
+  }
+
+  /**
+   * The interface a daemon's vifctl or mif6ctl names becomes a vif's link: the link mrsh
+   * already has on that interface (any family's), else a new `dev` link on it. Interfaces
+   * are the kernel's; only ifindex and addresses of this namespace are looked at.
+   */
+  async bindExternalVif(family: Family, vifi: number, by: { ifindex?: number; lclAddr?: string }): Promise<{ ifindex: number; lclAddr?: string }> {
+    const e = this.engine(family);
+    let bound: BoundLink | undefined;
+    let name: string | null = null;
+    if (by.ifindex !== undefined) {
+      bound = [...this.links.values()].find((b) => b.link.ifindex === by.ifindex);
+      if (!bound) {
+        const { loadNative } = await import('../dataplane/links/native.js');
+        name = loadNative()?.ifNameOf(by.ifindex) ?? null;
+        if (name === null) fail('ENODEV', `no interface has ifindex ${by.ifindex}`);
+      }
+    } else if (by.lclAddr !== undefined) {
+      const a = by.lclAddr;
+      bound = [...this.links.values()].find((b) => b.link.addrs4.includes(a));
+      if (!bound) {
+        for (const [n, addrs] of Object.entries(networkInterfaces())) if (addrs?.some((x) => x.family === 'IPv4' && x.address === a)) name = n;
+        if (name === null) fail('EADDRNOTAVAIL', `no interface has address ${a}`);
+      }
+    } else fail('EINVAL', 'a vif names its interface by ifindex or local address');
+    if (!bound) {
+      const key = `packet:${name}`;
+      bound = this.links.get(key);
+      if (!bound) {
+        bound = { link: await this.openLinkImpl({ kind: 'packet', name: name! }, undefined), users: new Set(), started: false };
+        this.links.set(key, bound);
+      }
+    }
+    const link = bound.link;
+    const local = family === 'inet' ? by.lclAddr ?? link.addrs4[0] ?? `127.0.1.${vifi + 1}` : undefined;
+    const ifp = e.interfaces.get(link.ifindex);
+    const addrs4 = new Set([...(ifp?.addrs4 ?? link.addrs4)]);
+    if (local) addrs4.add(local);
+    e.attachInterface({ ifindex: link.ifindex, name: link.name, addrs4: [...addrs4], addrs6: [...link.addrs6], multicast: true });
+    bound.users.add(`${family}:${vifi}`);
+    this.vifLinks[family][vifi] = link;
+    this.captures[family][vifi].clear();
+    if (!bound.started) {
+      bound.started = true;
+      link.start(this.onBatch(link.ifindex));
+    }
+    return { ifindex: link.ifindex, lclAddr: local };
+  }
+
+  releaseExternalVif(family: Family, vifi: number): Promise<void> {
+    return this.releaseVifLink(family, vifi);
+  }
+
+  /** after another program's requests: move the clock first, send what they released after */
+  syncClock(): void {
+    const t = this.clock();
+    if (t > this.inet.now) this.inet.advance(t);
+    if (t > this.inet6.now) this.inet6.advance(t);
+  }
+
+  settle(): void {
+    this.flushTx();
+    this.armTimer();
+  }
+
   /** virtual links under the same names: a config is checked and canonicalised without touching devices */
   scratch(): Router {
     return new Router({
@@ -1015,8 +1133,8 @@ export class Router implements RouterApi {
     if (this.timer) clearTimeout(this.timer);
     if (this.policyTimer) clearInterval(this.policyTimer);
     this.flushTx();
-    if (this.inet.mrouter) this.inet.done(this.so4);
-    if (this.inet6.mrouter) this.inet6.done(this.so6);
+    if (this.inet.mrouter === this.so4) this.inet.done(this.so4);
+    if (this.inet6.mrouter === this.so6) this.inet6.done(this.so6);
     for (const b of this.links.values()) await b.link.close();
     this.links.clear();
   }

@@ -104,6 +104,16 @@ export interface NativeIo {
   /** callback(status): status < 0 is a libuv error code */
   pollStart(fd: number, callback: (status: number) => void): PollHandle;
   pollStop(handle: PollHandle): void;
+  // ---- the routing-socket endpoint (native/mrsh_rsock.c) ----
+  /** a listening SOCK_SEQPACKET socket at path, created with mode, group gid (-1: keep); fd or -errno */
+  seqpacketListen(path: string, mode: number, gid: number): number;
+  /** null when nothing is waiting, -errno on error */
+  seqpacketAccept(fd: number): { fd: number; pid: number; uid: number; gid: number } | null | number;
+  /** count of messages (message i at buf[i * slotSize]); lengths -1 = peer closed, -2 = too long */
+  seqpacketRecv(fd: number, buf: Buffer, slotSize: number, maxMsgs: number, lengths: Int32Array): number;
+  /** bytes sent or -errno (-EAGAIN: the peer's queue is full) */
+  seqpacketSend(fd: number, buf: Buffer, off?: number, len?: number): number;
+  ifNameOf(ifindex: number): string | null;
 }
 
 let loaded: NativeIo | null | undefined;
