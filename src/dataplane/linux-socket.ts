@@ -53,6 +53,11 @@ type Name = L.LinuxErrnoName;
 
 const OK: SockReply = { err: 0 };
 
+/** success, with what went wrong releasing links, if anything */
+function done(trouble: string | undefined): SockReply {
+  return trouble ? { err: 0, message: trouble } : OK;
+}
+
 function no(name: Name, message: string): SockReply {
   return { err: L.LINUX_ERRNO[name], message: `${name}: ${message}` };
 }
@@ -123,11 +128,12 @@ abstract class LinuxRouteSocket<E extends InetEngine | Inet6Engine> {
     if (this.closed) return no('EBADF', 'socket is closed');
     // ip_mroute_opt(): only MRT_BASE..MRT_MAX reach the multicast code.
     if (level !== this.level || name < L.MRT_BASE || name > L.MRT_MAX) return no('ENOPROTOOPT', `level ${level} option ${name} is not a multicast routing option`);
-    // Linux lets any CAP_NET_ADMIN socket change the table (EACCES otherwise). The engine
-    // knows one owner, so only the mrouter may: every other socket is treated as
-    // unprivileged. MRT_TABLE is the exception: it only picks the socket's own table, and
-    // daemons set it before MRT_INIT.
-    if (name !== L.MRT_INIT && name !== L.MRT_TABLE && !this.isMrouter) return no('EACCES', 'not the multicast routing socket (LINUX: mrsh grants the table to the MRT_INIT socket only)');
+    // LINUX: Linux lets any CAP_NET_ADMIN socket change the table besides the mrouter
+    // (EACCES only without the capability), and such changes are "static" (they outlive
+    // the mrouter). The engine has one owner, so here every other socket is unprivileged:
+    // EACCES for all but MRT_INIT and MRT_TABLE, which only picks the socket's own table
+    // and which daemons set before MRT_INIT.
+    if (name !== L.MRT_INIT && name !== L.MRT_TABLE && !this.isMrouter) return no('EACCES', 'only the socket that did MRT_INIT may change the multicast routing table');
     const len = optval.length;
     const short = (size: number) => (this.exactLengths ? len !== size : len < size);
     try {
@@ -140,7 +146,7 @@ abstract class LinuxRouteSocket<E extends InetEngine | Inet6Engine> {
           this.applyAssert();
           return OK;
         case L.MRT_DONE:
-          return this.teardown().then(() => OK);
+          return this.teardown().then(done);
         case L.MRT_ADD_VIF:
           return this.addVif(optval);
         case L.MRT_DEL_VIF:
@@ -214,31 +220,39 @@ abstract class LinuxRouteSocket<E extends InetEngine | Inet6Engine> {
 
   abstract ioctl(request: number, arg: Buffer): SockReply;
 
-  /** the kernel's close of the socket (mrtsock_destruct / ip6mr_sk_done) */
+  /**
+   * The kernel's close of the socket (mrtsock_destruct / ip6mr_sk_done). Rejects, after
+   * the whole teardown, if a link could not be released, so the caller can log it.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.teardown();
+    const trouble = await this.teardown();
+    if (trouble) throw new Error(trouble);
   }
 
   /** MRT_DONE, or the close: the table is emptied, and the links of our vifs released. */
-  protected async teardown(): Promise<void> {
+  protected async teardown(): Promise<string | undefined> {
     const vifs = [...this.bound];
     this.bound.clear();
     if (this.isMrouter) this.engine.done(this.owner);
-    await this.release(vifs);
+    return this.release(vifs);
   }
 
-  protected async release(vifs: readonly number[]): Promise<void> {
-    let first: unknown = null;
+  /**
+   * The binder lets the links go. The vifs are gone from the table whatever it says, so
+   * a failure does not fail the request: it comes back as the reply's message.
+   */
+  protected async release(vifs: readonly number[]): Promise<string | undefined> {
+    const trouble: string[] = [];
     for (const v of vifs) {
       try {
         await this.binder.releaseVif(this.family, v);
       } catch (e) {
-        first ??= e; // the vif is gone either way; the rest are still released
+        trouble.push(`vif ${v}: releasing its link: ${(e as Error).message}`);
       }
     }
-    if (first) throw first;
+    return trouble.length ? trouble.join('; ') : undefined;
   }
 
   /**
@@ -280,7 +294,7 @@ abstract class LinuxRouteSocket<E extends InetEngine | Inet6Engine> {
       this.engineDelVif(v);
       if (this.bound.delete(v)) released.push(v);
     }
-    return released.length ? this.release(released).then(() => OK) : OK;
+    return released.length ? this.release(released).then(done) : OK;
   }
 
   protected abstract engineDelVif(vifi: number): void;
@@ -311,13 +325,13 @@ abstract class LinuxRouteSocket<E extends InetEngine | Inet6Engine> {
       return fromError(e, { ENODEV: 'EADDRNOTAVAIL', ENXIO: 'EADDRNOTAVAIL' });
     }
     if (this.closed) {
-      await this.release([vifi]).catch(() => {});
+      await this.release([vifi]);
       return no('EBADF', 'socket closed while its vif was being bound');
     }
     try {
       add(r);
     } catch (e) {
-      await this.release([vifi]).catch(() => {});
+      await this.release([vifi]);
       return fromError(e, { ENXIO: 'EADDRNOTAVAIL' });
     }
     this.bound.add(vifi);
@@ -383,7 +397,7 @@ export class LinuxMrouteSocket extends LinuxRouteSocket<InetEngine> {
     if (vifi >= e.numVifs || !e.vifUsed[vifi]) return no('EADDRNOTAVAIL', `vif ${vifi} is not configured`);
     e.delVif(this.owner, vifi);
     if (!this.bound.delete(vifi)) return OK;
-    return this.release([vifi]).then(() => OK);
+    return this.release([vifi]).then(done);
   }
 
   protected engineDelVif(vifi: number): void {
@@ -403,6 +417,10 @@ export class LinuxMrouteSocket extends LinuxRouteSocket<InetEngine> {
     }
     // LINUX: (*,G) and (*,*) entries (origin or group 0.0.0.0) are accepted but, the lookup
     // being exact, match no packet.
+    // LINUX: an unresolved (S,G) waits for this add 10 s on Linux with up to 4 packets
+    // held; the engine keeps it about 1.5 s with 3 (IPv6: 5), as FreeBSD does.
+    // LINUX: where two vifs share an interface, Linux takes an arrival on the highest
+    // numbered one, the engine on the lowest.
     const ttls = m.ttls.map((t, v) => (v < e.numVifs && e.vifUsed[v] && t < 255 ? t : 0));
     e.addMfc(this.owner, { origin: m.origin, mcastgrp: m.mcastgrp, parent: m.parent, ttls }, false);
     this.clearSlotsAbove(e.findEntry(m.origin, m.mcastgrp));
@@ -551,7 +569,7 @@ export class LinuxMroute6Socket extends LinuxRouteSocket<Inet6Engine> {
     if (mifi >= e.numVifs || !e.vifUsed[mifi]) return no('EADDRNOTAVAIL', `mif ${mifi} is not configured`);
     e.delMif(this.owner, mifi);
     if (!this.bound.delete(mifi)) return OK;
-    return this.release([mifi]).then(() => OK);
+    return this.release([mifi]).then(done);
   }
 
   protected engineDelVif(mifi: number): void {

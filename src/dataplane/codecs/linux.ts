@@ -8,7 +8,6 @@
 // sioc_mif_req6, the leading fields of vifctl and mfcctl) the FreeBSD codec is reused.
 
 import type { Errno } from '../errno.js';
-import { MrtError } from '../errno.js';
 import { decodeVifctl, encodeVifctl } from './vif.js';
 import { decodeMfcctl, encodeMfcctl } from './mfc.js';
 import { readIfSet, writeIfSet } from './mroute6.js';
@@ -165,11 +164,6 @@ export const LINUX_ERRNO = {
 } as const satisfies Record<Errno, number> & Record<string, number>;
 
 export type LinuxErrnoName = keyof typeof LINUX_ERRNO;
-
-/** The Linux number of an errno name (an engine MrtError's, or one of ours). */
-export function linuxErrno(name: LinuxErrnoName): number {
-  return LINUX_ERRNO[name];
-}
 
 // ---------------------------------------------------------------------------
 // Layouts: sizeof and offsetof, keyed as the C program prints them. The codecs below
@@ -486,8 +480,3 @@ export function writeVifCounters(b: Buffer, c: { icount: number; ocount: number;
   writeU64(b, O['sioc_vif_req.obytes'], c.obytes, 'sioc_vif_req.obytes');
 }
 
-/** The int of MRT_INIT, MRT_ASSERT, MRT_PIM, MRT_FLUSH (and the u32 of MRT_TABLE). */
-export function readOptInt(buf: Uint8Array): number {
-  if (buf.length < INT_SIZE) throw new MrtError('EINVAL', `int option: ${buf.length} bytes`);
-  return need(buf, 0, INT_SIZE, 'int').readInt32LE(0);
-}
