@@ -9,7 +9,8 @@ import { resolve } from 'node:path';
 import { runBatch } from '../commands/batch.js';
 import { applyPlan, planReplace } from '../commands/configure.js';
 import { Router } from '../router/router.js';
-import { ControlServer } from './server.js';
+import { ControlServer, groupId } from './server.js';
+import { MrouteEndpoint, mrouteSocketPath } from './mroute-endpoint.js';
 import { defaultSocketPath } from './socket-path.js';
 
 export interface DaemonOptions {
@@ -48,6 +49,17 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
     return 1;
   }
   log(`listening on ${path} (mode ${o.group ? `0660, group ${o.group}` : '0600'})`);
+  // Routing sockets of programs under `mrsh exec`; without the addon the daemon still runs.
+  let endpoint: MrouteEndpoint | null = null;
+  const rpath = mrouteSocketPath(path);
+  try {
+    endpoint = new MrouteEndpoint(router, { path: rpath, gid: o.group !== undefined ? groupId(o.group) : undefined, log });
+    endpoint.listen();
+    log(`routing sockets (mrsh exec) on ${rpath}`);
+  } catch (e) {
+    endpoint = null;
+    log(`no routing-socket endpoint, mrsh exec will not reach this daemon: ${(e as Error).message}`);
+  }
 
   let stopping = false;
   const stop = async (sig: string): Promise<void> => {
@@ -55,6 +67,7 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
     stopping = true;
     log(`${sig}: stopping`);
     await server.close();
+    await endpoint?.close();
     await router.close();
     log('stopped');
     done(0);
