@@ -46,7 +46,8 @@ interface RSock {
 }
 
 const SLOT = 65536 + P.REQ_SIZE;
-const BATCH = 16;
+const BATCH = 32;
+const ROUNDS = 8;
 const EAGAIN = 11;
 
 /** errno name (MrtError) → Linux number, for errors raised outside the Linux socket */
@@ -119,31 +120,41 @@ export class MrouteEndpoint {
 
   private readable(c: Conn): void {
     if (!this.conns.has(c)) return;
-    const n = this.io.seqpacketRecv(c.fd, this.rx, SLOT, BATCH, this.rxLen);
-    if (n < 0) return this.drop(c, errnoName(-n));
     this.router.syncClock();
+    // a few batches per wakeup: a pipelining daemon sends faster than one loop turn each
+    for (let round = 0; round < ROUNDS; round++) {
+      const n = this.io.seqpacketRecv(c.fd, this.rx, SLOT, BATCH, this.rxLen);
+      if (n < 0) return this.drop(c, errnoName(-n));
+      if (!this.take(c, n)) return;
+      if (c.sock) this.run(c.sock);
+      if (n < BATCH) break;
+    }
+    this.router.settle();
+  }
+
+  /** false when the connection was closed */
+  private take(c: Conn, n: number): boolean {
     for (let i = 0; i < n; i++) {
       const len = this.rxLen[i];
-      if (len === -1) return this.drop(c, null);
+      if (len === -1) return this.drop(c, null), false;
       const off = i * SLOT;
       if (c.sock === null) {
-        if (!this.hello(c, len < 0 ? Buffer.alloc(0) : this.rx.subarray(off, off + len))) return;
+        if (!this.hello(c, len < 0 ? Buffer.alloc(0) : this.rx.subarray(off, off + len))) return false;
         continue;
       }
       if (c.sock.data === c) continue; // nothing is read from the data side but its close
       if (len === -2) {
         this.log(`${who(c.sock)}: a request larger than ${SLOT} bytes, closing`);
-        return this.drop(c, null);
+        return this.drop(c, null), false;
       }
       const req = P.decodeRequest(this.rx, off, len);
       if (typeof req === 'string') {
         this.log(`${who(c.sock)}: ${req}, closing`);
-        return this.drop(c, null);
+        return this.drop(c, null), false;
       }
       c.sock.backlog.push(req);
     }
-    if (c.sock) this.run(c.sock);
-    this.router.settle();
+    return true;
   }
 
   private hello(c: Conn, b: Buffer): boolean {
