@@ -390,10 +390,14 @@ export class MrshDaemon {
   readonly child: ChildProcess;
   readonly socket: string;
   readonly exited: Promise<void>;
-  constructor(readonly lab: Lab, tag: string) {
+  constructor(
+    readonly lab: Lab,
+    tag: string,
+    readonly ns = lab.R,
+  ) {
     this.socket = join(lab.dir, `${tag}.mrsh.sock`);
     this.child = lab.track(
-      spawn('ip', ['netns', 'exec', lab.R, ...CLI, 'daemon', '--socket', this.socket], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], detached: true }),
+      spawn('ip', ['netns', 'exec', ns, ...CLI, 'daemon', '--socket', this.socket], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], detached: true }),
     );
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.log += d));
     this.exited = new Promise((r) => (this.child.exitCode !== null ? r() : this.child.once('exit', () => r())));
@@ -407,7 +411,7 @@ export class MrshDaemon {
   }
   /** a one-shot command against this daemon, parsed JSON */
   json(line: string): any {
-    const r = spawnSync('ip', ['netns', 'exec', this.lab.R, ...CLI, '--socket', this.socket, ...line.split(' '), '--json'], {
+    const r = spawnSync('ip', ['netns', 'exec', this.ns, ...CLI, '--socket', this.socket, ...line.split(' '), '--json'], {
       cwd: ROOT,
       encoding: 'utf8',
       env: { ...process.env, NO_COLOR: '1' },
