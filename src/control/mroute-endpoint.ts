@@ -261,7 +261,7 @@ export class MrouteEndpoint {
     const owns = s.impl.isMrouter;
     if (owns && (cur === null || cur.pid !== s.pid || cur.program !== s.program || this.ownerToken(s.family) !== s.token)) {
       this.owners[s.family] = s.token;
-      this.router.setExternalOwner(s.family, { program: s.program, pid: s.pid }, (u) => this.upcall(s, u));
+      this.router.setExternalOwner(s.family, { program: s.program, pid: s.pid }, (u) => this.upcall(s, u), (ifindex, buf, off, len, hl) => this.packet(s, ifindex, buf, off, len, hl));
       this.log(`${who(s)} owns the ${famName(s.family)} routing socket (MRT${s.family === 'inet6' ? '6' : ''}_INIT)`);
     } else if (!owns && this.ownerToken(s.family) === s.token) {
       this.owners[s.family] = 0;
@@ -288,6 +288,17 @@ export class MrouteEndpoint {
       this.upcallsDropped++;
       e.stat.upq_sockfull++;
     }
+  }
+
+  /** IGMP/MLD from a vif's link, as the kernel hands them to the mrouter socket */
+  private packet(s: RSock, ifindex: number, buf: Uint8Array, off: number, len: number, hdrLen: number): boolean {
+    if (s.closed) return false;
+    const v6 = s.family === 'inet6';
+    const src = v6 ? buf.subarray(off + 8, off + 24) : buf.subarray(off + 12, off + 16);
+    const dst = v6 ? buf.subarray(off + 24, off + 40) : buf.subarray(off + 16, off + 20);
+    const n = this.io.seqpacketSend(s.data.fd, P.encodeData(P.DATA_PACKET, ifindex, src, dst, buf.subarray(off + hdrLen, off + len)));
+    // a daemon that does not read: its socket's buffer bounds what waits, the rest is counted
+    return n >= 0;
   }
 
   private drop(c: Conn, why: string | null): void {

@@ -125,6 +125,17 @@ export class Router implements RouterApi {
   private readonly external: { inet: MrtOwner | null; inet6: MrtOwner | null } = { inet: null, inet6: null };
   /** where the owner's upcalls go: its socket, byte for byte (set with the owner) */
   private readonly upcallSinks: { inet: ((u: Upcall) => void) | null; inet6: ((u: Upcall) => void) | null } = { inet: null, inet6: null };
+  /** where IGMP (IPv4) and MLD (IPv6) arriving on links go: the owner's routing socket, as
+   * ip_mr_input hands them to the mrouter socket; a userspace dataplane's links are seen by
+   * no kernel, so mrsh carries them itself */
+  private igmpSink: PacketSink | null = null;
+  /** control packets handed to the owner's socket, and dropped because it was full */
+  private readonly ctl = { inet: { delivered: 0, dropped: 0 }, inet6: { delivered: 0, dropped: 0 } };
+  private countControl(c: { delivered: number; dropped: number }, ok: boolean | null): void {
+    if (ok === true) c.delivered++;
+    else if (ok === false) c.dropped++;
+  }
+  private mldSink: PacketSink | null = null;
 
   static async create(opts: RouterOptions = {}): Promise<Router> {
     return new Router(opts);
@@ -248,10 +259,18 @@ export class Router implements RouterApi {
     if (t > this.inet.now) this.inet.advance(t);
     if (t > this.inet6.now) this.inet6.advance(t);
     const { buf, offsets, lengths, count } = batch;
+    const igmp = this.igmpSink;
+    const mld = this.mldSink;
     for (let i = 0; i < count; i++) {
       const off = offsets[i];
-      if (buf[off] >>> 4 === 6) this.inet6.input(ifindex, buf, off, lengths[i]);
-      else this.inet.input(ifindex, buf, off, lengths[i]);
+      if (buf[off] >>> 4 === 6) {
+        // before input(): the engine rewrites hop limits in place
+        if (mld !== null) this.countControl(this.ctl.inet6, deliverMld(mld, ifindex, buf, off, lengths[i]));
+        this.inet6.input(ifindex, buf, off, lengths[i]);
+      } else {
+        if (igmp !== null && lengths[i] >= 20 && buf[off + 9] === IPPROTO_IGMP) this.countControl(this.ctl.inet, igmp(ifindex, buf, off, lengths[i], 0));
+        this.inet.input(ifindex, buf, off, lengths[i]);
+      }
     }
     this.flushTx();
     this.armTimer();
@@ -846,6 +865,8 @@ export class Router implements RouterApi {
     if (family === 'inet') for (const k of PIMSTAT_FIELDS) out['pims_' + k] = this.inet.pimstat[k];
     for (const k of LEDGER_FIELDS) out['pkt_' + k] = e.ledger[k];
     out.held_dropped = e.heldDropped;
+    out.control_to_daemon = this.ctl[family].delivered;
+    out.control_dropped_sockfull = this.ctl[family].dropped;
     if (family === 'inet') out.bw_records_delivered = this.inet.meters.recordsDelivered;
     return out;
   }
@@ -1035,9 +1056,11 @@ export class Router implements RouterApi {
    * Its upcalls go to `sink`; the shell may read its state but changes nothing the kernel
    * would not let another socket change.
    */
-  setExternalOwner(family: Family, owner: MrtOwner | null, sink: ((u: Upcall) => void) | null = null): void {
+  setExternalOwner(family: Family, owner: MrtOwner | null, sink: ((u: Upcall) => void) | null = null, packets: PacketSink | null = null): void {
     this.external[family] = owner;
     this.upcallSinks[family] = owner ? sink : null;
+    if (family === 'inet') this.igmpSink = owner ? packets : null;
+    else this.mldSink = owner ? packets : null;
     if (owner) {
       this.mfcSpecs[family].clear();
       this.vifSpecs[family].clear();
@@ -1138,6 +1161,28 @@ export class Router implements RouterApi {
     for (const b of this.links.values()) await b.link.close();
     this.links.clear();
   }
+}
+
+/** A control packet for a daemon: the IP packet at buf[off, off+len), its upper-layer
+ * message starting at off+hdrLen (IPv6 raw sockets deliver only that part) */
+export type PacketSink = (ifindex: number, buf: Uint8Array, off: number, len: number, hdrLen: number) => boolean;
+
+const IPPROTO_IGMP = 2;
+const IPPROTO_HOPOPTS = 0;
+const IPPROTO_ICMPV6 = 58;
+
+/** MLD queries, reports and done (RFC 2710, 3810), behind at most a hop-by-hop header */
+function deliverMld(sink: PacketSink, ifindex: number, buf: Uint8Array, off: number, len: number): boolean | null {
+  if (len < 48) return null;
+  let next = buf[off + 6];
+  let pos = off + 40;
+  if (next === IPPROTO_HOPOPTS) {
+    next = buf[pos];
+    pos += (buf[pos + 1] + 1) * 8;
+  }
+  if (next !== IPPROTO_ICMPV6 || pos >= off + len) return null;
+  const t = buf[pos];
+  return t === 130 || t === 131 || t === 132 || t === 143 ? sink(ifindex, buf, off, len, pos - off) : null;
 }
 
 export function mfcLine(s: MfcSpec): string {

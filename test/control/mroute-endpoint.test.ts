@@ -72,6 +72,7 @@ describe('routing-socket endpoint', { skip: why ?? false }, () => {
   let ep: MrouteEndpoint;
   let log: string[];
   let path: string;
+  const links: VirtualLink[] = [];
   const clients: Client[] = [];
   const client = () => {
     const c = new Client(path);
@@ -82,7 +83,13 @@ describe('routing-socket endpoint', { skip: why ?? false }, () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mrsh-ep-'));
     path = join(dir, 'mrsh.sock.mroute');
-    router = await Router.create({ openLink: async (spec) => new VirtualLink(spec.name, []) });
+    router = await Router.create({
+      openLink: async (spec) => {
+        const l = new VirtualLink(spec.name, []);
+        links.push(l);
+        return l;
+      },
+    });
     log = [];
     ep = new MrouteEndpoint(router, { path, log: (m) => log.push(m) });
     ep.listen();
@@ -178,6 +185,32 @@ describe('routing-socket endpoint', { skip: why ?? false }, () => {
     // and the family is free again
     router.mrtInit('inet');
     router.mrtDone('inet');
+  });
+
+  it('IGMP arriving on a vif reaches the owner with its IP header; a socket it does not read bounds them and they are counted', async () => {
+    const a = client();
+    const s = (await a.q({ op: 'open', family: 4 })).sock;
+    assert.equal((await a.q({ op: 'set', sock: s, name: 200, hex: int(1) })).err, 0);
+    assert.equal((await a.q({ op: 'set', sock: s, name: 202, hex: vifctl(0, 1) })).err, 0);
+    const link = links[links.length - 1];
+    // an IGMPv2 report for 239.1.1.1 from 192.0.2.7, TTL 1
+    const report = Buffer.from('46c000200000400001020000c0000207ef01010194040000' + '1600fafdef010101', 'hex');
+    link.receive(report);
+    const got = await a.q({ op: 'recv', sock: s, timeout: 5 });
+    assert.equal(got.kind, 2);
+    assert.equal(got.ifindex, link.ifindex);
+    assert.equal(got.hex, report.toString('hex'));
+    assert.equal(got.src.slice(0, 8), 'c0000207');
+    // a flood it does not read: bounded by its socket's buffer, every one counted
+    const st0 = router.stats('inet');
+    for (let i = 0; i < 5000; i++) link.receive(report);
+    const st = router.stats('inet');
+    const delivered = st.control_to_daemon - st0.control_to_daemon;
+    const dropped = st.control_dropped_sockfull - st0.control_dropped_sockfull;
+    assert.equal(delivered + dropped, 5000);
+    assert.ok(dropped > 0 && delivered > 0, `delivered ${delivered}, dropped ${dropped}`);
+    a.stop();
+    await until(() => router.mrtStatus('inet').initialized === false, 'the teardown');
   });
 
   it('a connection that is not the protocol is answered and closed, the router untouched', async () => {
