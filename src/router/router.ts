@@ -517,7 +517,7 @@ export class Router implements RouterApi {
       version: MRT_VERSION_VALUE,
       pim: v4 ? this.inet.assert : this.inet6.pim,
       assert: v4 ? this.inet.assert : this.inet6.pim,
-      apiSupport: v4 ? MRT_API_FLAGS_ALL : 0,
+      apiSupport: v4 && !this.external.inet ? MRT_API_FLAGS_ALL : 0, // Linux's API has no advanced API
       apiConfig: v4 ? this.inet.apiConfig : 0,
       maxVifs: e.maxVifs,
       vifs,
