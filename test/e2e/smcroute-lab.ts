@@ -404,7 +404,8 @@ export class MrshDaemon {
   }
   async ready(timeoutMs = 30000): Promise<void> {
     const end = Date.now() + timeoutMs;
-    while (!this.log.includes('listening on')) {
+    // the control socket first, then the routing-socket endpoint (or why there is none)
+    while (!this.log.includes('listening on') || !/routing sockets \(mrsh exec\) on |no routing-socket endpoint/.test(this.log)) {
       if (Date.now() > end || this.child.exitCode !== null) throw new Error(`mrsh daemon did not start:\n${this.log}`);
       await sleep(20);
     }

@@ -75,8 +75,12 @@ class Run {
     if (this.mode === 'kernel') return this.lab.kernelCounters();
     const m = new Map<string, { packets: number; bytes: number }>();
     for (const line of ['show mroute count', 'show ipv6 mroute count']) {
-      const out = this.daemon!.json(line) as { entries: { source: string; group: string; packets: number; bytes: number }[] };
-      for (const e of out.entries) m.set(key(e.source, e.group), { packets: e.packets, bytes: e.bytes });
+      const out = this.daemon!.json(line) as { entries: { source: string; group: string; packets: number; bytes: number; installedBy: string }[] };
+      for (const e of out.entries) {
+        // every entry here came through smcrouted's routing socket
+        assert.equal(e.installedBy, 'daemon', `(${e.source}, ${e.group}) installed by the program under mrsh exec`);
+        m.set(key(e.source, e.group), { packets: e.packets, bytes: e.bytes });
+      }
     }
     return m;
   }
