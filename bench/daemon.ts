@@ -19,7 +19,7 @@
 //    flow r0 -> r1, r2, its entry installed either by smcrouted's (S,G) rule under mrsh exec
 //    or by mrsh's own `mfc add` (same vifs, same links), alternating in the same run; each
 //    figure is the peak forwarded rate (mean of the two receivers' o0 rx_packets) over a
-//    fixed ladder of offered rates, 1 s each, from bench/lib/mcgen.c. The daemon runs on
+//    ladder of offered rates, 1 s each, from bench/lib/mcgen.c (see ladder()). The daemon runs on
 //    core 0, the sender on core 1. Bounded traffic only.
 // Prints a table, the command that reproduces it, and last one JSON line. Without
 // `mrsh exec` (or its endpoint) it prints the kernel figures, says what is missing, and
@@ -41,7 +41,7 @@ const PAIRS = opt('pairs', QUICK ? 5 : 7);
 const ADDS = opt('adds', QUICK ? 20000 : 50000);
 const SAMPLES = opt('samples', QUICK ? 30 : 60);
 const ROUNDS = opt('rounds', QUICK ? 2 : 3);
-const LADDER = QUICK ? [50_000, 100_000, 150_000] : [50_000, 100_000, 150_000, 200_000, 250_000];
+const MAX_RATE = 600_000;
 const GAP_MS = 1;
 const MAX_PER_SAMPLE = 200;
 const LAT_GROUP = '239.1.2.3';
@@ -202,10 +202,14 @@ class LineChild {
         const [w] = this.waiters.splice(i, 1);
         clearTimeout(w!.t);
         w!.res(l);
-      }
+      } else this.early.push(l);
     });
   }
+  /** lines no one waited for yet ("ready" before the caller asks, a late "got") */
+  private early: string[] = [];
   next(pred: (l: string) => boolean, timeoutMs: number): Promise<string | null> {
+    const j = this.early.findIndex(pred);
+    if (j >= 0) return Promise.resolve(this.early.splice(j, 1)[0]!);
     return new Promise((res) => {
       const w = { pred, res, t: setTimeout(() => ((this.waiters = this.waiters.filter((x) => x !== w)), res(null)), timeoutMs) };
       this.waiters.push(w);
@@ -270,9 +274,15 @@ function rxPackets(lab: Lab): number[] {
   return lab.O.map((ns) => lab.rxPackets(ns, 'o0'));
 }
 
-function ladder(lab: Lab): { pps: number; offered: number; loss: number } {
-  let best = { pps: 0, offered: 0, loss: 0 };
-  for (const rate of LADDER) {
+/**
+ * Offered rates climb by 25 % from 50k pps, 1 s each, until two steps in a row lose more
+ * than 5 % without forwarding more, the sender cannot offer more, or MAX_RATE; the figure
+ * is the peak forwarded rate, with its step's offered rate and loss.
+ */
+function ladder(lab: Lab): { pps: number; offered: number; loss: number; limit: string } {
+  let best = { pps: 0, offered: 0, loss: 0, limit: `the ladder's top (${fmt(MAX_RATE)} pps)` };
+  let lossy = 0;
+  for (let rate = 50_000; rate <= MAX_RATE; rate = Math.round(rate * 1.25)) {
     const before = rxPackets(lab);
     const gen = spawnSync(
       'taskset',
@@ -293,7 +303,18 @@ function ladder(lab: Lab): { pps: number; offered: number; loss: number } {
     }
     const got = last.map((v, j) => v - before[j]!);
     const pps = got.reduce((a, b) => a + b, 0) / got.length / el;
-    if (pps > best.pps) best = { pps, offered: sent / el, loss: 1 - Math.min(...got) / sent };
+    const loss = 1 - Math.min(...got) / sent;
+    const more = pps > best.pps * 1.02;
+    if (pps > best.pps) best = { ...best, pps, offered: sent / el, loss };
+    lossy = loss > 0.05 && !more ? lossy + 1 : 0;
+    if (lossy >= 2) {
+      best.limit = 'the forwarder (loss)';
+      break;
+    }
+    if (sent / el < rate * 0.9) {
+      best.limit = "the sender's ceiling";
+      break;
+    }
   }
   return best;
 }
@@ -319,7 +340,7 @@ async function forwardRuns(lab: Lab): Promise<{ smcroute: number[]; static: numb
           pin(s.pid, OTHER_CORE);
           const a = ladder(lab);
           res.smcroute.push(a.pps);
-          res.detail.push(`round ${r + 1} smcroute: ${fmt(a.pps)} pps at ${fmt(a.offered)} offered (${(a.loss * 100).toFixed(1)} % lost)`);
+          res.detail.push(`round ${r + 1} smcroute: ${fmt(a.pps)} pps at ${fmt(a.offered)} offered (${(a.loss * 100).toFixed(1)} % lost; limit: ${a.limit})`);
         } finally {
           await s.stop();
         }
@@ -337,7 +358,7 @@ async function forwardRuns(lab: Lab): Promise<{ smcroute: number[]; static: numb
         await must(`mfc add ${A.s4} ${PPS_GROUP} iif 0 oif 1 oif 2`);
         const b = ladder(lab);
         res.static.push(b.pps);
-        res.detail.push(`round ${r + 1} mfc add:  ${fmt(b.pps)} pps at ${fmt(b.offered)} offered (${(b.loss * 100).toFixed(1)} % lost)`);
+        res.detail.push(`round ${r + 1} mfc add:  ${fmt(b.pps)} pps at ${fmt(b.offered)} offered (${(b.loss * 100).toFixed(1)} % lost; limit: ${b.limit})`);
         await must('mrt done ipv4');
       }
     } finally {
