@@ -1,0 +1,292 @@
+// AF_XDP input (opt-in; docs/ARCHITECTURE.md, "The addon", says why): an XDP program
+// redirects multicast data frames to this socket in copy mode; everything else still
+// reaches the packet socket. The program and map are held by a BPF link the xsk owns.
+#include "mrsh_io.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <linux/bpf.h>
+#include <linux/if_link.h>
+#include <linux/if_xdp.h>
+#include <linux/virtio_net.h>
+#ifndef AF_XDP
+#define AF_XDP 44
+#endif
+#ifndef SOL_XDP
+#define SOL_XDP 283
+#endif
+
+#define XSK_FRAME 2048u
+#define XSK_FRAMES 4096u   /* umem: 8 MiB; every frame starts on the fill ring */
+#define XSK_RX_SIZE 2048u
+#define XSK_COMP_SIZE 64u  /* required by bind; nothing is transmitted on the xsk */
+#define XSK_MAP_ENTRIES 64 /* rx queues; only queue 0 is bound, others fall back to XDP_PASS */
+
+typedef struct {
+  int alive;
+  int fd, map_fd, link_fd;
+  uint8_t *umem;
+  void *rx_map, *fill_map;
+  size_t rx_len, fill_len;
+  uint32_t *rx_prod, *rx_cons, *fill_prod, *fill_cons;
+  struct xdp_desc *rx_desc;
+  uint64_t *fill_desc;
+  int busy_poll;
+  uint32_t calls;
+  struct xdp_statistics seen; /* kernel drop counters already reported */
+  dev_tuning tuning;          /* restored on close */
+} xsk_in;
+
+static void xsk_untune(xsk_in *x) {
+  busy_poll_untune(&x->tuning);
+  x->busy_poll = 0;
+}
+
+static void xsk_in_close(xsk_in *x) {
+  if (!x || !x->alive) return;
+  x->alive = 0;
+  /* while the program (so the device's NAPI) is still there: without it "threaded" can no
+   * longer be written and would stay set */
+  xsk_untune(x);
+  if (x->link_fd >= 0) close(x->link_fd); /* detaches the XDP program first */
+  if (x->map_fd >= 0) close(x->map_fd);
+  if (x->fd >= 0) close(x->fd);
+  if (x->rx_map) munmap(x->rx_map, x->rx_len);
+  if (x->fill_map) munmap(x->fill_map, x->fill_len);
+  if (x->umem) munmap(x->umem, (size_t)XSK_FRAME * XSK_FRAMES);
+  x->link_fd = x->map_fd = x->fd = -1;
+  x->rx_map = x->fill_map = NULL;
+  x->umem = NULL;
+}
+
+static void xsk_in_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  xsk_in_close(data);
+  free(data);
+}
+
+/* Set up the socket, umem and rings, bound to ifindex queue 0 in copy mode. */
+static int xsk_socket_setup(xsk_in *x, unsigned ifindex, const char **step) {
+  *step = "socket(AF_XDP)";
+  x->fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+  if (x->fd < 0) return -errno;
+  *step = "umem";
+  void *m = mmap(NULL, (size_t)XSK_FRAME * XSK_FRAMES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (m == MAP_FAILED) return -errno;
+  x->umem = m;
+  struct xdp_umem_reg ur;
+  memset(&ur, 0, sizeof ur);
+  ur.addr = (uintptr_t)m;
+  ur.len = (uint64_t)XSK_FRAME * XSK_FRAMES;
+  ur.chunk_size = XSK_FRAME;
+  *step = "XDP_UMEM_REG";
+  if (setsockopt(x->fd, SOL_XDP, XDP_UMEM_REG, &ur, sizeof ur) < 0) return -errno;
+  unsigned fill = XSK_FRAMES, comp = XSK_COMP_SIZE, rx = XSK_RX_SIZE;
+  *step = "XDP rings";
+  if (setsockopt(x->fd, SOL_XDP, XDP_UMEM_FILL_RING, &fill, sizeof fill) < 0 ||
+      setsockopt(x->fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &comp, sizeof comp) < 0 ||
+      setsockopt(x->fd, SOL_XDP, XDP_RX_RING, &rx, sizeof rx) < 0)
+    return -errno;
+  struct xdp_mmap_offsets off;
+  socklen_t ol = sizeof off;
+  *step = "XDP_MMAP_OFFSETS";
+  if (getsockopt(x->fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &ol) < 0) return -errno;
+  *step = "mmap(rx ring)";
+  x->rx_len = off.rx.desc + XSK_RX_SIZE * sizeof(struct xdp_desc);
+  m = mmap(NULL, x->rx_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, x->fd, XDP_PGOFF_RX_RING);
+  if (m == MAP_FAILED) return -errno;
+  x->rx_map = m;
+  x->rx_prod = (uint32_t *)((uint8_t *)m + off.rx.producer);
+  x->rx_cons = (uint32_t *)((uint8_t *)m + off.rx.consumer);
+  x->rx_desc = (struct xdp_desc *)((uint8_t *)m + off.rx.desc);
+  *step = "mmap(fill ring)";
+  x->fill_len = off.fr.desc + XSK_FRAMES * sizeof(uint64_t);
+  m = mmap(NULL, x->fill_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, x->fd, XDP_UMEM_PGOFF_FILL_RING);
+  if (m == MAP_FAILED) return -errno;
+  x->fill_map = m;
+  x->fill_prod = (uint32_t *)((uint8_t *)m + off.fr.producer);
+  x->fill_cons = (uint32_t *)((uint8_t *)m + off.fr.consumer);
+  x->fill_desc = (uint64_t *)((uint8_t *)m + off.fr.desc);
+  /* every frame to the kernel: the fill ring is as large as the umem, so it never overflows */
+  for (uint32_t i = 0; i < XSK_FRAMES; i++) x->fill_desc[i] = (uint64_t)i * XSK_FRAME;
+  __atomic_store_n(x->fill_prod, XSK_FRAMES, __ATOMIC_RELEASE);
+  struct sockaddr_xdp sx;
+  memset(&sx, 0, sizeof sx);
+  sx.sxdp_family = AF_XDP;
+  sx.sxdp_ifindex = ifindex;
+  sx.sxdp_queue_id = 0;
+  sx.sxdp_flags = XDP_COPY;
+  *step = "bind(AF_XDP)";
+  if (bind(x->fd, (struct sockaddr *)&sx, sizeof sx) < 0) return -errno;
+  return 0;
+}
+
+/* The map, its one entry, the program and its attachment (a BPF link, native mode). */
+static int xsk_attach(xsk_in *x, unsigned ifindex, const char **step, char *log, size_t logcap) {
+  union bpf_attr a;
+  memset(&a, 0, sizeof a);
+  a.map_type = BPF_MAP_TYPE_XSKMAP;
+  a.key_size = 4;
+  a.value_size = 4;
+  a.max_entries = XSK_MAP_ENTRIES;
+  memcpy(a.map_name, "mrsh_xsks", 9);
+  *step = "BPF_MAP_CREATE(xskmap)";
+  x->map_fd = bpf_sys(BPF_MAP_CREATE, &a);
+  if (x->map_fd < 0) return -errno;
+  uint32_t key = 0, val = (uint32_t)x->fd;
+  memset(&a, 0, sizeof a);
+  a.map_fd = (uint32_t)x->map_fd;
+  a.key = (uintptr_t)&key;
+  a.value = (uintptr_t)&val;
+  *step = "BPF_MAP_UPDATE_ELEM(xskmap)";
+  if (bpf_sys(BPF_MAP_UPDATE_ELEM, &a) < 0) return -errno;
+  *step = "BPF_PROG_LOAD(xdp)";
+  int pfd = xsk_prog_load(x->map_fd, log, logcap);
+  if (pfd < 0) return pfd;
+  memset(&a, 0, sizeof a);
+  a.link_create.prog_fd = (uint32_t)pfd;
+  a.link_create.target_ifindex = ifindex;
+  a.link_create.attach_type = BPF_XDP;
+  a.link_create.flags = XDP_FLAGS_DRV_MODE;
+  *step = "BPF_LINK_CREATE(xdp, native mode)";
+  x->link_fd = bpf_sys(BPF_LINK_CREATE, &a);
+  int e = errno;
+  close(pfd); /* the link holds the program, the program the map */
+  if (x->link_fd < 0) return -e;
+  fcntl(x->link_fd, F_SETFD, FD_CLOEXEC);
+  return 0;
+}
+
+/* openXsk(ifname, netns|null, busyPoll) -> xsk object {fd (for pollStart), busyPoll,
+ * tuneError}, owning everything until closeXsk. busyPoll tunes the device through sysfs,
+ * which shows this process's own namespace only: with netns it is refused (EINVAL). */
+napi_value js_open_xsk(napi_env env, napi_callback_info info) {
+  NAPI_ARGS(3);
+  char name[IFNAMSIZ + 1], ns[NETNS_MAX];
+  bool busy = false;
+  if (get_open_args(env, argv, argc, 1, "openXsk(ifname, netns?, busyPoll?)", name, ns) < 0) return NULL;
+  if (argc > 2 && !is_nullish(env, argv[2]) && napi_get_value_bool(env, argv[2], &busy) != napi_ok) {
+    napi_throw_type_error(env, NULL, "busyPoll must be a boolean");
+    return NULL;
+  }
+  if (busy && ns[0]) return throw_errno(env, "openXsk: busy polling tunes the device through sysfs, which shows this process's own namespace only", EINVAL);
+  xsk_in *x = calloc(1, sizeof *x);
+  if (!x) return throw_errno(env, "openXsk", ENOMEM);
+  x->alive = 1;
+  x->fd = x->map_fd = x->link_fd = -1;
+  static char log[16384];
+  log[0] = 0;
+  const char *step = "enter netns";
+  ns_guard g;
+  int r = ns_enter(ns, &g);
+  if (r == 0) {
+    unsigned ifindex = if_nametoindex(name);
+    step = name;
+    r = ifindex ? 0 : -(errno ? errno : ENODEV);
+    /* copy mode places a frame at its umem chunk's start: it must fit one */
+    if (r == 0 && if_mtu(name, 0) + ETH_HLEN + 4 > (int)XSK_FRAME) {
+      step = "MTU larger than an AF_XDP frame (2048 bytes with the Ethernet header) holds";
+      r = -EMSGSIZE;
+    }
+    if (r == 0) r = xsk_socket_setup(x, ifindex, &step);
+    if (r == 0) r = xsk_attach(x, ifindex, &step, log, sizeof log);
+    ns_leave(&g);
+  }
+  char tune_err[160] = "";
+  if (r == 0 && busy) {
+    if (busy_poll_tune(&x->tuning, x->fd, name, tune_err, sizeof tune_err) < 0) xsk_untune(x);
+    else x->busy_poll = 1;
+  }
+  if (r < 0) {
+    xsk_in_close(x);
+    free(x);
+    char what[300];
+    if (log[0]) {
+      /* the verifier's last lines say why */
+      size_t L = strlen(log);
+      snprintf(what, sizeof what, "openXsk %s: %s [%s]", name, step, L > 200 ? log + L - 200 : log);
+    } else {
+      snprintf(what, sizeof what, "openXsk %s: %s", name, step);
+    }
+    return throw_errno(env, what, -r);
+  }
+  napi_value obj;
+  if (napi_create_object(env, &obj) != napi_ok || set_int(env, obj, "fd", x->fd) || set_bool(env, obj, "busyPoll", x->busy_poll) ||
+      set_str(env, obj, "tuneError", tune_err[0] ? tune_err : NULL) || napi_wrap(env, obj, x, xsk_in_finalize, NULL, NULL) != napi_ok) {
+    xsk_in_close(x);
+    free(x);
+    napi_throw_error(env, "EIO", "openXsk: N-API call failed");
+    return NULL;
+  }
+  return obj;
+}
+
+static xsk_in *get_xsk(napi_env env, napi_value v) {
+  void *p = NULL;
+  if (is_nullish(env, v) || napi_unwrap(env, v, &p) != napi_ok) return NULL;
+  return p;
+}
+
+/* recvXsk(xsk, buf, slot, maxSlots, offsets, lengths, stats) -> count | -errno
+ * As recvPacket; stats[0] also counts the kernel's drops (rx ring full, fill ring empty).
+ * With busy polling, a short ring runs the device's NAPI once from here and is read again. */
+napi_value js_recv_xsk(napi_env env, napi_callback_info info) {
+  NAPI_ARGS(7);
+  recv_args a;
+  xsk_in *x = argc >= 7 ? get_xsk(env, argv[0]) : NULL;
+  if (!x || parse_recv(env, argv, argc, ETH_HLEN, 1, &a)) {
+    napi_throw_type_error(env, NULL, "recvXsk: bad arguments");
+    return NULL;
+  }
+  if (!x->alive) return int_value(env, -EBADF);
+  int n = 0, out = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    uint32_t cons = *x->rx_cons;
+    uint32_t prod = __atomic_load_n(x->rx_prod, __ATOMIC_ACQUIRE);
+    uint32_t fprod = *x->fill_prod;
+    uint32_t k = 0;
+    for (; cons + k != prod && n < a.max; k++, n++) {
+      struct xdp_desc d = x->rx_desc[(cons + k) & (XSK_RX_SIZE - 1)];
+      long iplen = -1;
+      if (d.addr + d.len <= (uint64_t)XSK_FRAME * XSK_FRAMES && d.len <= (uint32_t)a.slot) {
+        uint8_t *dst = a.buf + (size_t)n * a.slot;
+        memcpy(dst, x->umem + d.addr, d.len);
+        struct virtio_net_hdr none = {0};
+        iplen = accept_frame(dst, (long)d.len, &none, a.stats);
+        if (iplen >= 0) a.stats[1] += udp_complete_partial(dst + ETH_HLEN, iplen);
+      }
+      x->fill_desc[(fprod + k) & (XSK_FRAMES - 1)] = d.addr & ~(uint64_t)(XSK_FRAME - 1);
+      recv_deliver(&a, &out, n, iplen);
+    }
+    __atomic_store_n(x->rx_cons, cons + k, __ATOMIC_RELEASE);
+    __atomic_store_n(x->fill_prod, fprod + k, __ATOMIC_RELEASE);
+    if (n == a.max || !x->busy_poll || pass == 1) break;
+    recvfrom(x->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL); /* run the device's NAPI here, on this core */
+  }
+  a.stats[2] = n;
+  if (n == 0 || ++x->calls % 64 == 0) { /* the kernel's drops, as deltas: when idle, else every 64 calls */
+    struct xdp_statistics s;
+    socklen_t sl = sizeof s;
+    if (getsockopt(x->fd, SOL_XDP, XDP_STATISTICS, &s, &sl) == 0) {
+      uint64_t now = s.rx_dropped + s.rx_ring_full + s.rx_fill_ring_empty_descs + s.rx_invalid_descs;
+      uint64_t was = x->seen.rx_dropped + x->seen.rx_ring_full + x->seen.rx_fill_ring_empty_descs + x->seen.rx_invalid_descs;
+      a.stats[0] += (int32_t)(now - was);
+      x->seen = s;
+    }
+  }
+  return int_value(env, out);
+}
+
+/* closeXsk(xsk): detach the program, close the socket, unmap, restore device settings. */
+napi_value js_close_xsk(napi_env env, napi_callback_info info) {
+  NAPI_ARGS(1);
+  xsk_in *x = argc >= 1 ? get_xsk(env, argv[0]) : NULL;
+  if (x) xsk_in_close(x);
+  return NULL;
+}
