@@ -1,9 +1,12 @@
 // BPF: the two programs that pick out multicast data frames (docs/ARCHITECTURE.md, "The
 // addon"): the host bypass (tcx ingress, drops them before the host's IP stack) and the
-// AF_XDP input's XDP program (redirects them to the xsk). Raw bpf(2), no libbpf.
+// AF_XDP input's XDP program (redirects them to the xsk). Both are generated from one
+// description of the match by one small assembler. Raw bpf(2), no libbpf.
 #include "mrsh_io.h"
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
@@ -13,74 +16,200 @@
 #ifndef BPF_TCX_INGRESS_NUM
 #define BPF_TCX_INGRESS_NUM 46 /* enum bpf_attach_type BPF_TCX_INGRESS (uapi >= 6.6) */
 #endif
+#define TCX_NEXT (-1)
+#define TCX_DROP 2
+
+int bpf_sys(int cmd, union bpf_attr *a) { return (int)syscall(__NR_bpf, cmd, a, sizeof *a); }
+
+/* ---- the assembler: instructions, and forward jumps to labels resolved at the end ---- */
 
 #define I_INS(c, d, s, o, i) ((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
 #define I_MOV64_REG(d, s) I_INS(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
 #define I_MOV64_IMM(d, i) I_INS(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
-#define I_ALU64_IMM(op, d, i) I_INS(BPF_ALU64 | (op) | BPF_K, d, 0, 0, i)
-#define I_LD_ABS(sz, off) I_INS(BPF_LD | (sz) | BPF_ABS, 0, 0, 0, off)
-#define I_JMP_IMM(op, d, i, o) I_INS(BPF_JMP | (op) | BPF_K, d, 0, o, i)
-#define I_JA(o) I_INS(BPF_JMP | BPF_JA, 0, 0, o, 0)
-#define I_EXIT() I_INS(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
-#define I_LDX(sz, d, s, o) I_INS(BPF_LDX | (sz) | BPF_MEM, d, s, o, 0)
 #define I_ADD64_IMM(d, i) I_INS(BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, i)
+#define I_MOV32_REG(d, s) I_INS(BPF_ALU | BPF_MOV | BPF_X, d, s, 0, 0)
+#define I_AND32_IMM(d, i) I_INS(BPF_ALU | BPF_AND | BPF_K, d, 0, 0, i)
+#define I_LD_ABS(sz, off) I_INS(BPF_LD | (sz) | BPF_ABS, 0, 0, 0, off)
+#define I_LDX(sz, d, s, o) I_INS(BPF_LDX | (sz) | BPF_MEM, d, s, o, 0)
+#define I_JMP32_IMM(op, d, i) I_INS(BPF_JMP32 | (op) | BPF_K, d, 0, 0, i)
 #define I_JGT_REG(d, s) I_INS(BPF_JMP | BPF_JGT | BPF_X, d, s, 0, 0)
+#define I_JA() I_INS(BPF_JMP | BPF_JA, 0, 0, 0, 0)
 #define I_CALL(f) I_INS(BPF_JMP | BPF_CALL, 0, 0, 0, f)
+#define I_EXIT() I_INS(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
-int bpf_sys(int cmd, union bpf_attr *a) { return (int)syscall(__NR_bpf, cmd, a, sizeof *a); }
+#define ASM_MAX 96
+
+typedef struct {
+  struct bpf_insn ins[ASM_MAX];
+  int n, nfix, nlabels;
+  int fix_at[ASM_MAX], fix_label[ASM_MAX], label_pc[16];
+} bpf_asm;
+
+static int new_label(bpf_asm *a) { return a->nlabels++; }
+static void emit(bpf_asm *a, struct bpf_insn i) {
+  if (a->n < ASM_MAX) a->ins[a->n] = i;
+  a->n++; /* past ASM_MAX: refused by prog_load */
+}
+static void emit_to(bpf_asm *a, struct bpf_insn i, int label) {
+  if (a->n < ASM_MAX) {
+    a->fix_at[a->nfix] = a->n;
+    a->fix_label[a->nfix++] = label;
+  }
+  emit(a, i);
+}
+static void place(bpf_asm *a, int label) { a->label_pc[label] = a->n; }
+static void asm_resolve(bpf_asm *a) {
+  for (int i = 0; i < a->nfix; i++) a->ins[a->fix_at[i]].off = (int16_t)(a->label_pc[a->fix_label[i]] - a->fix_at[i] - 1);
+}
+
+/* ---- the match: a multicast data frame ----
+ * Multicast IPv4/IPv6 to a group wider than link-local; IGMP, PIM, MLD (hop-by-hop) and
+ * ICMPv6 are control and pass. Offsets count from the Ethernet header, values are the
+ * fields as read big-endian. */
+
+enum { M_NEED, M_TEST, M_GOTO, M_LABEL };
+enum { L_PASS, L_MATCH, L_IPV4, L_IPV6, L_COUNT };
+
+typedef struct {
+  uint8_t op;   /* M_* */
+  uint8_t size; /* BPF_B, BPF_H, BPF_W */
+  uint8_t jmp;  /* BPF_JEQ, BPF_JNE, BPF_JLE (ordered only on bytes) */
+  uint8_t to;   /* L_* */
+  uint16_t off;
+  uint32_t mask; /* 0: the whole field */
+  uint32_t val;
+} match_step;
+
+#define NEED(n) {.op = M_NEED, .off = (n)}
+#define TEST(sz, o, m, j, v, t) {.op = M_TEST, .size = (sz), .off = (o), .mask = (m), .jmp = (j), .val = (v), .to = (t)}
+#define GOTO(t) {.op = M_GOTO, .to = (t)}
+#define LABEL(t) {.op = M_LABEL, .to = (t)}
+
+static const match_step multicast_data[] = {
+    NEED(ETH_HLEN + 20),
+    TEST(BPF_B, 0, 0x01, BPF_JEQ, 0, L_PASS), /* destination MAC: not a group address */
+    TEST(BPF_H, 12, 0, BPF_JEQ, ETH_P_IP, L_IPV4),
+    TEST(BPF_H, 12, 0, BPF_JEQ, ETH_P_IPV6, L_IPV6),
+    GOTO(L_PASS),
+    LABEL(L_IPV4),
+    TEST(BPF_B, ETH_HLEN + 9, 0, BPF_JEQ, IPPROTO_IGMP, L_PASS),
+    TEST(BPF_B, ETH_HLEN + 9, 0, BPF_JEQ, IPPROTO_PIM, L_PASS),
+    TEST(BPF_W, ETH_HLEN + 16, 0xf0000000, BPF_JNE, 0xe0000000, L_PASS), /* not 224/4 */
+    TEST(BPF_W, ETH_HLEN + 16, 0xffffff00, BPF_JEQ, 0xe0000000, L_PASS), /* 224.0.0.0/24 */
+    GOTO(L_MATCH),
+    LABEL(L_IPV6),
+    NEED(ETH_HLEN + 40),
+    TEST(BPF_B, ETH_HLEN + 6, 0, BPF_JEQ, 0, L_PASS), /* next header: hop-by-hop (MLD) */
+    TEST(BPF_B, ETH_HLEN + 6, 0, BPF_JEQ, IPPROTO_ICMPV6, L_PASS),
+    TEST(BPF_B, ETH_HLEN + 24, 0, BPF_JNE, 0xff, L_PASS), /* not ff00::/8 */
+    TEST(BPF_B, ETH_HLEN + 25, 0x0f, BPF_JLE, 2, L_PASS), /* interface/link-local scope */
+}; /* and falls through: a match */
+
+/* How a program reads the frame: LD_ABS from the skb (into R0, R6 the context), or direct
+ * packet access from R2 = data with R3 = data_end, where the verifier wants each read
+ * bounds-checked and a load yields the bytes in host order. */
+typedef enum { READ_ABS, READ_DIRECT } frame_read;
+
+static uint32_t as_loaded(frame_read how, uint8_t size, uint32_t v) {
+  if (how == READ_ABS) return v;
+  return size == BPF_H ? htons((uint16_t)v) : size == BPF_W ? htonl(v) : v;
+}
+
+/* Emit the match: jumps to pass, or falls through on a multicast data frame. Each field is
+ * read into R0 once while consecutive tests share it; masks work on a copy in R1. */
+static void emit_match(bpf_asm *a, frame_read how, int pass, int match) {
+  int lab[L_COUNT] = {[L_PASS] = pass, [L_MATCH] = match, [L_IPV4] = new_label(a), [L_IPV6] = new_label(a)};
+  int loaded = -1; /* the (size, off) in R0, or -1 */
+  for (size_t i = 0; i < sizeof multicast_data / sizeof multicast_data[0]; i++) {
+    const match_step *s = &multicast_data[i];
+    switch (s->op) {
+      case M_NEED:
+        if (how == READ_DIRECT) {
+          emit(a, I_MOV64_REG(BPF_REG_4, BPF_REG_2));
+          emit(a, I_ADD64_IMM(BPF_REG_4, s->off));
+          emit_to(a, I_JGT_REG(BPF_REG_4, BPF_REG_3), pass);
+        }
+        break;
+      case M_TEST: {
+        int field = s->size << 16 | s->off, reg = BPF_REG_0;
+        if (loaded != field) {
+          emit(a, how == READ_ABS ? I_LD_ABS(s->size, s->off) : I_LDX(s->size, BPF_REG_0, BPF_REG_2, s->off));
+          loaded = field;
+        }
+        if (s->mask) {
+          emit(a, I_MOV32_REG(BPF_REG_1, BPF_REG_0));
+          emit(a, I_AND32_IMM(BPF_REG_1, (int32_t)as_loaded(how, s->size, s->mask)));
+          reg = BPF_REG_1;
+        }
+        emit_to(a, I_JMP32_IMM(s->jmp, reg, (int32_t)as_loaded(how, s->size, s->val)), lab[s->to]);
+        break;
+      }
+      case M_GOTO:
+        emit_to(a, I_JA(), lab[s->to]);
+        loaded = -1;
+        break;
+      case M_LABEL:
+        place(a, lab[s->to]);
+        loaded = -1; /* reached from elsewhere too */
+        break;
+    }
+  }
+}
+
+/* BPF_PROG_LOAD; on failure, again with the verifier's log into log (if given). */
+static int prog_load(bpf_asm *a, uint32_t type, uint32_t attach, const char *name, char *log, size_t logcap) {
+  if (a->n > ASM_MAX) return -E2BIG;
+  asm_resolve(a);
+  static const char license[] = "GPL";
+  union bpf_attr at;
+  memset(&at, 0, sizeof at);
+  at.prog_type = type;
+  at.expected_attach_type = attach;
+  at.insns = (uintptr_t)a->ins;
+  at.insn_cnt = (uint32_t)a->n;
+  at.license = (uintptr_t)license;
+  snprintf(at.prog_name, sizeof at.prog_name, "%s", name);
+  int pfd = bpf_sys(BPF_PROG_LOAD, &at);
+  if (pfd < 0 && log && logcap) {
+    int e = errno;
+    log[0] = 0;
+    at.log_buf = (uintptr_t)log;
+    at.log_size = (uint32_t)logcap;
+    at.log_level = 1;
+    bpf_sys(BPF_PROG_LOAD, &at);
+    errno = e;
+  }
+  return pfd < 0 ? -errno : pfd;
+}
+
+/* tcx ingress: multicast data frames dropped, all else to the next program (TCX_NEXT).
+ * tcx pushes the Ethernet header back before running, so LD_ABS offsets count from it. */
+static void host_bypass_prog(bpf_asm *a) {
+  int pass = new_label(a), drop = new_label(a);
+  emit(a, I_MOV64_REG(BPF_REG_6, BPF_REG_1));
+  emit_match(a, READ_ABS, pass, drop);
+  place(a, drop);
+  emit(a, I_MOV64_IMM(BPF_REG_0, TCX_DROP));
+  emit(a, I_EXIT());
+  place(a, pass);
+  emit(a, I_MOV64_IMM(BPF_REG_0, TCX_NEXT));
+  emit(a, I_EXIT());
+}
 
 int host_bypass_attach(unsigned ifindex, const char **why) {
-  /* LD_ABS offsets count from the Ethernet header (tcx pushes it back before running). */
-  const struct bpf_insn prog[] = {
-      /* 0 */ I_MOV64_REG(BPF_REG_6, BPF_REG_1),
-      /* 1 */ I_LD_ABS(BPF_B, 0),                      /* destination MAC, first byte */
-      /* 2 */ I_JMP_IMM(BPF_JSET, BPF_REG_0, 1, 1),     /* group bit set: look further */
-      /* 3 */ I_JA(22),                                 /* -> pass (26) */
-      /* 4 */ I_LD_ABS(BPF_H, 12),                     /* EtherType */
-      /* 5 */ I_JMP_IMM(BPF_JEQ, BPF_REG_0, ETH_P_IP, 2),
-      /* 6 */ I_JMP_IMM(BPF_JEQ, BPF_REG_0, ETH_P_IPV6, 10),
-      /* 7 */ I_JA(18),                                 /* -> pass */
-      /* 8: IPv4 */ I_LD_ABS(BPF_B, ETH_HLEN + 9),      /* protocol */
-      /* 9 */ I_JMP_IMM(BPF_JEQ, BPF_REG_0, IPPROTO_IGMP, 16),
-      /* 10 */ I_JMP_IMM(BPF_JEQ, BPF_REG_0, IPPROTO_PIM, 15),
-      /* 11 */ I_LD_ABS(BPF_W, ETH_HLEN + 16),         /* destination address */
-      /* 12 */ I_ALU64_IMM(BPF_RSH, BPF_REG_0, 8),
-      /* 13 */ I_JMP_IMM(BPF_JEQ, BPF_REG_0, 0xe00000, 12), /* 224.0.0.0/24 -> pass */
-      /* 14 */ I_ALU64_IMM(BPF_RSH, BPF_REG_0, 20),
-      /* 15 */ I_JMP_IMM(BPF_JEQ, BPF_REG_0, 0xe, 9),   /* 224/4 -> drop (25) */
-      /* 16 */ I_JA(9),                                 /* -> pass */
-      /* 17: IPv6 */ I_LD_ABS(BPF_B, ETH_HLEN + 6),     /* next header */
-      /* 18 */ I_JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 7),     /* hop-by-hop (MLD) -> pass */
-      /* 19 */ I_JMP_IMM(BPF_JEQ, BPF_REG_0, IPPROTO_ICMPV6, 6),
-      /* 20 */ I_LD_ABS(BPF_B, ETH_HLEN + 24),         /* destination, first byte */
-      /* 21 */ I_JMP_IMM(BPF_JNE, BPF_REG_0, 0xff, 4),
-      /* 22 */ I_LD_ABS(BPF_B, ETH_HLEN + 25),         /* flags | scope */
-      /* 23 */ I_ALU64_IMM(BPF_AND, BPF_REG_0, 0x0f),
-      /* 24 */ I_JMP_IMM(BPF_JLE, BPF_REG_0, 2, 1),     /* interface/link-local scope -> pass */
-      /* 25: drop */ I_JA(2),
-      /* 26: pass */ I_MOV64_IMM(BPF_REG_0, -1),        /* TCX_NEXT */
-      /* 27 */ I_EXIT(),
-      /* 28 */ I_MOV64_IMM(BPF_REG_0, 2),               /* TCX_DROP */
-      /* 29 */ I_EXIT(),
-  };
-  static const char license[] = "GPL";
-  union bpf_attr a;
-  memset(&a, 0, sizeof a);
-  a.prog_type = BPF_PROG_TYPE_SCHED_CLS;
-  a.insns = (uintptr_t)prog;
-  a.insn_cnt = sizeof prog / sizeof prog[0];
-  a.license = (uintptr_t)license;
-  memcpy(a.prog_name, "mrsh_hostbypass", 15);
-  int pfd = (int)syscall(__NR_bpf, BPF_PROG_LOAD, &a, sizeof a);
+  bpf_asm a = {0};
+  host_bypass_prog(&a);
+  int pfd = prog_load(&a, BPF_PROG_TYPE_SCHED_CLS, 0, "mrsh_hostbypass", NULL, 0);
   if (pfd < 0) {
     *why = "BPF_PROG_LOAD";
-    return -errno;
+    return pfd;
   }
-  memset(&a, 0, sizeof a);
-  a.link_create.prog_fd = (uint32_t)pfd;
-  a.link_create.target_ifindex = ifindex;
-  a.link_create.attach_type = BPF_TCX_INGRESS_NUM;
-  int lfd = (int)syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof a);
+  union bpf_attr at;
+  memset(&at, 0, sizeof at);
+  at.link_create.prog_fd = (uint32_t)pfd;
+  at.link_create.target_ifindex = ifindex;
+  at.link_create.attach_type = BPF_TCX_INGRESS_NUM;
+  int lfd = bpf_sys(BPF_LINK_CREATE, &at);
   int e = errno;
   close(pfd); /* the link holds the program */
   if (lfd < 0) {
@@ -91,95 +220,28 @@ int host_bypass_attach(unsigned ifindex, const char **why) {
   return lfd;
 }
 
-/* A few instructions with forward jumps to labels, resolved at the end. */
-typedef struct {
-  struct bpf_insn ins[64];
-  int n, nfix, fix_at[32], fix_label[32], label_pc[8];
-} bpf_asm;
-static void emit(bpf_asm *a, struct bpf_insn i) { a->ins[a->n++] = i; }
-static void emit_to(bpf_asm *a, struct bpf_insn i, int label) {
-  a->fix_at[a->nfix] = a->n;
-  a->fix_label[a->nfix++] = label;
-  emit(a, i);
-}
-static void place(bpf_asm *a, int label) { a->label_pc[label] = a->n; }
-static void asm_resolve(bpf_asm *a) {
-  for (int i = 0; i < a->nfix; i++) a->ins[a->fix_at[i]].off = (int16_t)(a->label_pc[a->fix_label[i]] - a->fix_at[i] - 1);
+/* XDP: multicast data frames to xsks_map[rx_queue_index] (XDP_PASS when that queue has no
+ * socket), all else XDP_PASS. */
+static void xsk_prog(bpf_asm *a, int map_fd) {
+  int pass = new_label(a), redirect = new_label(a);
+  emit(a, I_MOV64_REG(BPF_REG_6, BPF_REG_1));
+  emit(a, I_LDX(BPF_W, BPF_REG_2, BPF_REG_6, 0)); /* xdp_md.data */
+  emit(a, I_LDX(BPF_W, BPF_REG_3, BPF_REG_6, 4)); /* xdp_md.data_end */
+  emit_match(a, READ_DIRECT, pass, redirect);
+  place(a, redirect);
+  emit(a, I_LDX(BPF_W, BPF_REG_2, BPF_REG_6, 16)); /* xdp_md.rx_queue_index */
+  emit(a, I_INS(BPF_LD | BPF_DW | BPF_IMM, BPF_REG_1, BPF_PSEUDO_MAP_FD, 0, map_fd));
+  emit(a, I_INS(0, 0, 0, 0, 0)); /* second half of the 64-bit immediate */
+  emit(a, I_MOV64_IMM(BPF_REG_3, XDP_PASS)); /* when the slot is empty */
+  emit(a, I_CALL(BPF_FUNC_redirect_map));
+  emit(a, I_EXIT());
+  place(a, pass);
+  emit(a, I_MOV64_IMM(BPF_REG_0, XDP_PASS));
+  emit(a, I_EXIT());
 }
 
-/* The XDP program: multicast data frames -> xsks_map[rx_queue_index] (XDP_PASS when that
- * queue has no socket), anything else XDP_PASS. The classification is the host bypass's
- * (above), here on direct packet access with the verifier's bounds checks. */
 int xsk_prog_load(int map_fd, char *log, size_t logcap) {
-  enum { PASS, IPV4, IPV6, REDIRECT };
   bpf_asm a = {0};
-  emit(&a, I_MOV64_REG(BPF_REG_6, BPF_REG_1));
-  emit(&a, I_LDX(BPF_W, BPF_REG_2, BPF_REG_6, 0)); /* xdp_md.data */
-  emit(&a, I_LDX(BPF_W, BPF_REG_3, BPF_REG_6, 4)); /* xdp_md.data_end */
-  emit(&a, I_MOV64_REG(BPF_REG_4, BPF_REG_2));
-  emit(&a, I_ADD64_IMM(BPF_REG_4, ETH_HLEN + 20));
-  emit_to(&a, I_JGT_REG(BPF_REG_4, BPF_REG_3), PASS);
-  emit(&a, I_LDX(BPF_B, BPF_REG_5, BPF_REG_2, 0)); /* destination MAC, first byte */
-  emit(&a, I_JMP_IMM(BPF_JSET, BPF_REG_5, 1, 1));  /* group bit set: look further */
-  emit_to(&a, I_JA(0), PASS);
-  emit(&a, I_LDX(BPF_H, BPF_REG_5, BPF_REG_2, 12)); /* EtherType, loaded little-endian */
-  emit_to(&a, I_JMP_IMM(BPF_JEQ, BPF_REG_5, 0x0008, 0), IPV4);
-  emit_to(&a, I_JMP_IMM(BPF_JEQ, BPF_REG_5, 0xdd86, 0), IPV6);
-  emit_to(&a, I_JA(0), PASS);
-  place(&a, IPV4);
-  emit(&a, I_LDX(BPF_B, BPF_REG_5, BPF_REG_2, ETH_HLEN + 9)); /* protocol */
-  emit_to(&a, I_JMP_IMM(BPF_JEQ, BPF_REG_5, IPPROTO_IGMP, 0), PASS);
-  emit_to(&a, I_JMP_IMM(BPF_JEQ, BPF_REG_5, IPPROTO_PIM, 0), PASS);
-  emit(&a, I_LDX(BPF_W, BPF_REG_5, BPF_REG_2, ETH_HLEN + 16)); /* destination, little-endian */
-  emit(&a, I_MOV64_REG(BPF_REG_0, BPF_REG_5));
-  emit(&a, I_ALU64_IMM(BPF_AND, BPF_REG_0, 0xf0));
-  emit_to(&a, I_JMP_IMM(BPF_JNE, BPF_REG_0, 0xe0, 0), PASS); /* not 224/4 */
-  emit(&a, I_ALU64_IMM(BPF_AND, BPF_REG_5, 0xffffff));
-  emit_to(&a, I_JMP_IMM(BPF_JEQ, BPF_REG_5, 0xe0, 0), PASS); /* 224.0.0.0/24 */
-  emit_to(&a, I_JA(0), REDIRECT);
-  place(&a, IPV6);
-  emit(&a, I_MOV64_REG(BPF_REG_4, BPF_REG_2));
-  emit(&a, I_ADD64_IMM(BPF_REG_4, ETH_HLEN + 40));
-  emit_to(&a, I_JGT_REG(BPF_REG_4, BPF_REG_3), PASS);
-  emit(&a, I_LDX(BPF_B, BPF_REG_5, BPF_REG_2, ETH_HLEN + 6)); /* next header */
-  emit_to(&a, I_JMP_IMM(BPF_JEQ, BPF_REG_5, 0, 0), PASS);     /* hop-by-hop (MLD) */
-  emit_to(&a, I_JMP_IMM(BPF_JEQ, BPF_REG_5, IPPROTO_ICMPV6, 0), PASS);
-  emit(&a, I_LDX(BPF_B, BPF_REG_5, BPF_REG_2, ETH_HLEN + 24)); /* destination, first byte */
-  emit_to(&a, I_JMP_IMM(BPF_JNE, BPF_REG_5, 0xff, 0), PASS);
-  emit(&a, I_LDX(BPF_B, BPF_REG_5, BPF_REG_2, ETH_HLEN + 25)); /* flags | scope */
-  emit(&a, I_ALU64_IMM(BPF_AND, BPF_REG_5, 0x0f));
-  emit_to(&a, I_JMP_IMM(BPF_JLE, BPF_REG_5, 2, 0), PASS); /* interface/link-local scope */
-  place(&a, REDIRECT);
-  emit(&a, I_LDX(BPF_W, BPF_REG_2, BPF_REG_6, 16)); /* xdp_md.rx_queue_index */
-  emit(&a, I_INS(BPF_LD | BPF_DW | BPF_IMM, BPF_REG_1, BPF_PSEUDO_MAP_FD, 0, map_fd));
-  emit(&a, I_INS(0, 0, 0, 0, 0)); /* second half of the 64-bit immediate */
-  emit(&a, I_MOV64_IMM(BPF_REG_3, XDP_PASS)); /* what to do when the slot is empty */
-  emit(&a, I_CALL(BPF_FUNC_redirect_map));
-  emit(&a, I_EXIT());
-  place(&a, PASS);
-  emit(&a, I_MOV64_IMM(BPF_REG_0, XDP_PASS));
-  emit(&a, I_EXIT());
-  asm_resolve(&a);
-
-  static const char license[] = "GPL";
-  union bpf_attr at;
-  memset(&at, 0, sizeof at);
-  at.prog_type = BPF_PROG_TYPE_XDP;
-  at.expected_attach_type = BPF_XDP;
-  at.insns = (uintptr_t)a.ins;
-  at.insn_cnt = (uint32_t)a.n;
-  at.license = (uintptr_t)license;
-  memcpy(at.prog_name, "mrsh_xsk_in", 11);
-  int pfd = bpf_sys(BPF_PROG_LOAD, &at);
-  if (pfd < 0 && log && logcap) {
-    /* load again with the verifier's log, for the error message */
-    int e = errno;
-    log[0] = 0;
-    at.log_buf = (uintptr_t)log;
-    at.log_size = (uint32_t)logcap;
-    at.log_level = 1;
-    bpf_sys(BPF_PROG_LOAD, &at);
-    errno = e;
-  }
-  return pfd < 0 ? -errno : pfd;
+  xsk_prog(&a, map_fd);
+  return prog_load(&a, BPF_PROG_TYPE_XDP, BPF_XDP, "mrsh_xsk_in", log, logcap);
 }
