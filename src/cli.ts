@@ -3,6 +3,7 @@
 //   mrsh -f FILE | mrsh < FILE batch
 //   mrsh COMMAND ...          one shot
 //   mrsh daemon [-f FILE]     the router as a daemon with a control socket
+//   mrsh exec -- CMD ...      a routing daemon run on the daemon's routing socket (src/exec)
 // Every mode runs lines through the same command table. One-shot commands and the shell
 // attach to a daemon when its socket answers (like vtysh), else embed a router in this
 // process; batch files always run embedded. Ink and React load only for the shell.
@@ -222,6 +223,8 @@ function quickOneShot(argv: string[]): Opts | null {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // exec takes another program's options after it: they must never reach yargs
+  if (argv[0] === 'exec') return (await import('./exec/exec.js')).runExec(argv.slice(1));
   const quick = argv[0] === 'daemon' ? null : quickOneShot(argv);
   if (quick) return oneShot(quick);
   const { default: yargs } = await import('yargs');
@@ -229,7 +232,7 @@ export async function main(argv: string[]): Promise<number> {
   const y = yargs(argv)
     .scriptName('mrsh')
     .usage(
-      'Usage:\n  mrsh                      interactive shell\n  mrsh -f FILE [--check] [--keep-going]   run a batch file (or: mrsh < FILE)\n  mrsh COMMAND ... [--json]  run one command\n  mrsh daemon [-f STARTUP] [--socket PATH] [--group NAME]   run the router as a daemon\n\nShell and one-shot commands attach to a daemon whose socket answers.\nSee mrsh(8); `mrsh help` lists the commands.',
+      'Usage:\n  mrsh                      interactive shell\n  mrsh -f FILE [--check] [--keep-going]   run a batch file (or: mrsh < FILE)\n  mrsh COMMAND ... [--json]  run one command\n  mrsh daemon [-f STARTUP] [--socket PATH] [--group NAME]   run the router as a daemon\n  mrsh exec [--socket PATH] -- COMMAND [ARGS...]   run a routing daemon on mrsh\'s routing socket\n\nShell and one-shot commands attach to a daemon whose socket answers.\nSee mrsh(8); `mrsh help` lists the commands.',
     )
     .option('file', { alias: 'f', type: 'string', describe: 'run the commands in FILE (- for stdin)' })
     .option('keep-going', { alias: 'k', type: 'boolean', default: false, describe: 'batch: go on after an error' })
