@@ -1,4 +1,4 @@
-// The addon's module table: every call JS sees, by the file that implements it (mrsh_io.h).
+// The addon's module table: every call JS sees (mrsh_io.h says which file has each).
 #include "mrsh_io.h"
 #include "mrsh_addon.h"
 #include <errno.h>
@@ -20,18 +20,18 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-      CALL("ifInfo", js_if_info),         /* mrsh_netns.c */
-      CALL("openTun", js_open_tun),       /* mrsh_tun.c */
-      CALL("openPacket", js_open_packet), /* mrsh_packet.c */
+      CALL("ifInfo", js_if_info),
+      CALL("openTun", js_open_tun),
+      CALL("openPacket", js_open_packet),
       CALL("recvTun", js_recv_tun),
       CALL("recvPacket", js_recv_packet),
       CALL("sendTun", js_send_tun),
       CALL("sendPacket", js_send_packet),
       CALL("close", js_close),
-      CALL("unmapRing", js_unmap_ring),   /* mrsh_packet.c */
-      CALL("pollStart", js_poll_start),   /* mrsh_poll.c */
+      CALL("unmapRing", js_unmap_ring),
+      CALL("pollStart", js_poll_start),
       CALL("pollStop", js_poll_stop),
-      CALL("openXsk", js_open_xsk),       /* mrsh_xsk.c */
+      CALL("openXsk", js_open_xsk),
       CALL("recvXsk", js_recv_xsk),
       CALL("closeXsk", js_close_xsk),
   };

@@ -44,7 +44,7 @@ int get_str(napi_env env, napi_value v, char *buf, size_t cap);
 int is_nullish(napi_env env, napi_value v);
 int get_bytes(napi_env env, napi_value v, void **data, size_t *len);
 /* "who: N-API call failed" (EIO) unless an exception is already pending; NULL. */
-napi_value napi_failed(napi_env env, const char *who);
+napi_value throw_napi_failed(napi_env env, const char *who);
 napi_value int_value(napi_env env, int32_t v);
 /* Property setters: 0, or -1 with an N-API error (pending, or not). s NULL sets null. */
 int set_int(napi_env env, napi_value obj, const char *key, int32_t v);

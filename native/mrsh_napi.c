@@ -58,7 +58,7 @@ int get_bytes(napi_env env, napi_value v, void **data, size_t *len) {
   return napi_get_buffer_info(env, v, data, len) == napi_ok ? 0 : -1;
 }
 
-napi_value napi_failed(napi_env env, const char *who) {
+napi_value throw_napi_failed(napi_env env, const char *who) {
   bool pending = false;
   if (napi_is_exception_pending(env, &pending) != napi_ok || !pending) {
     char msg[96];

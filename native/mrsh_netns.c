@@ -116,7 +116,7 @@ napi_value make_ifinfo(napi_env env, const char *name) {
       napi_create_buffer_copy(env, 6, mac, &macp, &macv) != napi_ok || napi_set_named_property(env, obj, "mac", macv) != napi_ok ||
       napi_create_array(env, &a4) != napi_ok || napi_create_array(env, &a6) != napi_ok || add_addrs(env, name, a4, a6) ||
       napi_set_named_property(env, obj, "addrs4", a4) != napi_ok || napi_set_named_property(env, obj, "addrs6", a6) != napi_ok)
-    return napi_failed(env, "ifInfo");
+    return throw_napi_failed(env, "ifInfo");
   return obj;
 }
 

@@ -137,7 +137,7 @@ napi_value js_open_packet(napi_env env, napi_callback_info info) {
       set_str(env, obj, "hostBypassError", x.bypass_err ? why : NULL)) {
     packet_extras_release(&x);
     close(fd);
-    return napi_failed(env, "openPacket");
+    return throw_napi_failed(env, "openPacket");
   }
   return obj;
 }

@@ -73,8 +73,10 @@ napi_value js_open_tun(napi_env env, napi_callback_info info) {
     close(fd);
     return NULL;
   }
-  if (set_int(env, obj, "fd", fd) || set_str(env, obj, "name", real) || set_bool(env, obj, "created", created))
-    return napi_failed(env, "openTun");
+  if (set_int(env, obj, "fd", fd) || set_str(env, obj, "name", real) || set_bool(env, obj, "created", created)) {
+    close(fd);
+    return throw_napi_failed(env, "openTun");
+  }
   return obj;
 }
 

@@ -221,8 +221,7 @@ napi_value js_open_xsk(napi_env env, napi_callback_info info) {
       set_str(env, obj, "tuneError", tune_err[0] ? tune_err : NULL) || napi_wrap(env, obj, x, xsk_in_finalize, NULL, NULL) != napi_ok) {
     xsk_in_close(x);
     free(x);
-    napi_throw_error(env, "EIO", "openXsk: N-API call failed");
-    return NULL;
+    return throw_napi_failed(env, "openXsk");
   }
   return obj;
 }
