@@ -20,7 +20,7 @@
 // kthread moved to mrsh's core (core 0) and busy-polled from mrsh's receive calls - so
 // r0's receive work stays on core 0 as RPS keeps it there for the kernel, minus the
 // backlog and the inter-processor interrupt that wakes it (src/dataplane/links/packet.ts,
-// native/mrsh_io.c "AF_XDP input").
+// native/mrsh_xsk.c).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';

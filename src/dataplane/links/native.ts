@@ -1,4 +1,4 @@
-// Loads the native packet I/O addon (native/mrsh_io.c, built by scripts/build-native.mjs)
+// Loads the native packet I/O addon (native/, built by scripts/build-native.mjs)
 // once, and says plainly why it cannot be used when it cannot: TUN and packet links need
 // both the addon and CAP_NET_ADMIN/CAP_NET_RAW, virtual links need neither.
 import { existsSync, readFileSync } from 'node:fs';
@@ -34,13 +34,13 @@ export interface NativePacket extends NativeIfInfo {
 /** Opaque owner of a packet socket's ring mapping (receive and/or transmit ring). */
 export type PacketRing = object;
 
-/** openPacket flags (native/mrsh_io.c PKT_*) */
+/** openPacket flags (native/mrsh_io.h PKT_*) */
 export const PKT_QDISC_BYPASS = 1;
 export const PKT_RX_RING = 2;
 export const PKT_HOST_BYPASS = 4;
 export const PKT_TX_RING = 8;
 
-/** An AF_XDP input socket with its XDP program and umem (native/mrsh_io.c, openXsk);
+/** An AF_XDP input socket with its XDP program and umem (native/mrsh_xsk.c, openXsk);
  * fd is for pollStart, everything else is owned by the object until closeXsk. */
 export interface NativeXsk {
   readonly fd: number;

@@ -2,7 +2,7 @@
 // are stripped to their IP datagram; datagrams out get an Ethernet header whose destination
 // is the IP multicast MAC (01:00:5e / 33:33) and whose source is the interface's own MAC.
 // Checksum completion for CHECKSUM_PARTIAL frames, ALLMULTI and ignoring our own
-// transmissions happen in the addon (native/mrsh_io.c, js_open_packet / js_recv_packet).
+// transmissions happen in the addon (native/mrsh_packet.c and mrsh_ring.c).
 //
 // Fast-path options (measured with bench/forward.ts; each can be turned off per link or
 // by env MRSH_PACKET_<NAME>=0|1, which the benchmark uses to compare variants):
@@ -29,7 +29,7 @@
 //                       interface in mrsh's own namespace) the interface's NAPI runs from
 //                       mrsh's receive calls on mrsh's core, which removes the receive
 //                       backlog and its inter-processor wakeups from the input path (see
-//                       native/mrsh_io.c, "AF_XDP input"). Needs native XDP (veth, most NIC
+//                       native/mrsh_xsk.c). Needs native XDP (veth, most NIC
 //                       drivers). Opt-in because it changes the interface: its NAPI
 //                       settings (restored on close) and, while idle, which core runs its
 //                       receive work. Only queue 0 is read this way; other queues' frames
@@ -49,7 +49,7 @@ export interface PacketLinkOptions {
   rxRing?: boolean;
   /** Transmit through a PACKET_MMAP (TPACKET_V2) ring instead of sendmmsg. */
   txRing?: boolean;
-  /** Drop multicast data frames before the host's IP stack (tcx ingress, see mrsh_io.c). */
+  /** Drop multicast data frames before the host's IP stack (tcx ingress, see native/mrsh_bpf.c). */
   hostBypass?: boolean;
   /** Take multicast data through XDP into an AF_XDP socket (see XDP above). */
   xdp?: boolean;
