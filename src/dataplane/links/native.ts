@@ -34,7 +34,7 @@ export interface NativePacket extends NativeIfInfo {
 /** Opaque owner of a packet socket's ring mapping (receive and/or transmit ring). */
 export type PacketRing = object;
 
-/** openPacket flags (native/mrsh_io.h PKT_*) */
+/** openPacket flags (native/mrsh_packet.c PKT_*) */
 export const PKT_QDISC_BYPASS = 1;
 export const PKT_RX_RING = 2;
 export const PKT_HOST_BYPASS = 4;
