@@ -436,7 +436,13 @@ export class MrshDaemon {
 }
 
 /** Whether `mrsh exec` and the daemon's routing-socket endpoint exist in this tree; else why not. */
+let execMissing: string | null | undefined;
 export function mrshExecMissing(): string | null {
+  if (execMissing === undefined) execMissing = findExecMissing();
+  return execMissing;
+}
+
+function findExecMissing(): string | null {
   const missing: string[] = [];
   if (!existsSync(join(ROOT, 'src/control/mroute-endpoint.ts'))) missing.push('src/control/mroute-endpoint.ts (the daemon endpoint)');
   if (!existsSync(join(ROOT, 'native/mrsh_preload.c'))) missing.push('native/mrsh_preload.c (the preload library)');
