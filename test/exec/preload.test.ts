@@ -3,7 +3,7 @@
 // pimd do: what the program sees must read as the kernel's raw socket.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { LIB, Lab, compile, labMissing, until, type Probe } from './lab.js';
 import { tempDir } from '../control/daemon-helpers.js';
 
@@ -163,6 +163,35 @@ describe('preload library', { skip: skip ?? false }, () => {
     await until(() => lab.daemon.log.split('closed its ipv4 routing socket').length > before, () => lab.daemon.log);
     assert.match(lab.daemon.log, /closed its ipv4 routing socket: 0 vifs, 1 MFC entries/);
     p.kill();
+  });
+
+  it('says on stderr when the daemon contradicts a pipelined call', async () => {
+    // mrsh never does (the previous tests check that); an endpoint that always does
+    const path = `${lab.dir}/disagree.mroute`;
+    const fake = spawn('python3', [new URL('./tools/disagreeing_endpoint.py', import.meta.url).pathname, path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise((r) => fake.stdout.once('data', r));
+      const p = lab.probe(bin, { env: { MRSH_MROUTE_SOCKET: path } });
+      assert.match(await p.q('open4'), /^ok 0 /);
+      assert.equal(await p.q('init 0'), 'ok');
+      assert.equal(await p.q('addmfc 0 198.51.100.1 239.6.6.6 0'), 'ok');
+      assert.equal(p.stderr, '', 'nothing said before the replies are read');
+      assert.equal(await p.q('delmfc 0 198.51.100.1 239.6.6.6'), 'ok'); // the mirror has it
+      assert.equal(await p.q('calls 0 ver'), 'ok 0');
+      // said before that answer, but stderr is another pipe: it may reach us later
+      await until(() => p.stderr.split('\n').length > 2, () => p.stderr);
+      assert.equal(
+        p.stderr,
+        'mrsh-preload: setsockopt(MRT_ADD_MFC) returned 0 but mrsh answered ENOENT\n' + 'mrsh-preload: setsockopt(MRT_DEL_MFC) returned 0 but mrsh answered ENOENT\n',
+      );
+      // a program that only pipelines hears of it too, within 64 calls
+      const r = await p.q('pipeline 0 64');
+      assert.match(r, /^ok fails=0 /);
+      await until(() => p.stderr.split('\n').length > 60, () => p.stderr);
+      p.kill();
+    } finally {
+      fake.kill('SIGKILL');
+    }
   });
 
   it('socket() fails with the errno and one line on stderr when mrsh cannot be reached', async () => {
