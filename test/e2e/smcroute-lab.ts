@@ -16,6 +16,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ControlClient } from '../../src/control/client.js';
 import { Netns, nsExec, sh, sleep, udpReceive, udpSend, type UdpReceiver } from '../links/helpers.js';
 export type { UdpReceiver };
 
@@ -244,10 +245,10 @@ export const alive = (pid: number): boolean => {
 };
 
 /** poll an expensive predicate (a process per call) every intervalMs until it holds */
-export async function poll(pred: () => boolean, timeoutMs: number, intervalMs = 50): Promise<boolean> {
+export async function poll(pred: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 50): Promise<boolean> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    if (pred()) return true;
+    if (await pred()) return true;
     if (Date.now() > end) return false;
     await sleep(intervalMs);
   }
@@ -421,7 +422,17 @@ export class MrshDaemon {
     if (r.status !== 0) throw new Error(`mrsh ${line}: exit ${r.status}: ${r.stderr}\ndaemon log:\n${this.log.slice(-3000)}`);
     return JSON.parse(r.stdout);
   }
+  private client: ControlClient | null = null;
+  /** a command over the control socket (no CLI process): the reply's data */
+  async request(line: string): Promise<any> {
+    this.client ??= await ControlClient.connect(this.socket);
+    const r = await this.client.request(line);
+    if (!r.ok) throw new Error(`mrsh ${line}: ${r.error.message}\ndaemon log:\n${this.log.slice(-3000)}`);
+    return r.output;
+  }
   async stop(): Promise<void> {
+    this.client?.close();
+    this.client = null;
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
     const t = setTimeout(() => {
       try {

@@ -79,12 +79,23 @@ class Run {
     assert.deepEqual(this.lab.kernelMroute(), { vif4: [], mfc4: [], vif6: [], mfc6: [] }, `mrsh run: /proc/net/ip_mr_* and ip6_mr_* in the router namespace stay empty ${when}`);
   }
 
-  /** the forwarder's own (S,G) counters: /proc (kernel) or `mrsh show [ipv6] mroute count --json` */
-  counters(): Map<string, { packets: number; bytes: number }> {
+  /** the forwarder's own (S,G) counters: /proc (kernel) or the daemon's `show [ipv6] mroute count` */
+  async counters(): Promise<Map<string, { packets: number; bytes: number }>> {
     if (this.mode === 'kernel') return this.lab.kernelCounters();
+    const outs: unknown[] = [];
+    for (const line of ['show mroute count', 'show ipv6 mroute count']) outs.push(await this.daemon!.request(line));
+    return this.mrshEntries(outs);
+  }
+
+  /** the same, as an operator reads it: `mrsh --socket S show [ipv6] mroute count --json` */
+  cliCounters(): Map<string, { packets: number; bytes: number }> {
+    if (this.mode === 'kernel') return this.lab.kernelCounters();
+    return this.mrshEntries(['show mroute count', 'show ipv6 mroute count'].map((l) => this.daemon!.json(l)));
+  }
+
+  private mrshEntries(outs: unknown[]): Map<string, { packets: number; bytes: number }> {
     const m = new Map<string, { packets: number; bytes: number }>();
-    for (const line of ['show mroute count', 'show ipv6 mroute count']) {
-      const out = this.daemon!.json(line) as { entries: { source: string; group: string; packets: number; bytes: number; installedBy: string }[] };
+    for (const out of outs as { entries: { source: string; group: string; packets: number; bytes: number; installedBy: string }[] }[]) {
       for (const e of out.entries) {
         // every entry here came through smcrouted's routing socket
         assert.equal(e.installedBy, 'daemon', `(${e.source}, ${e.group}) installed by the program under mrsh exec`);
@@ -96,7 +107,7 @@ class Run {
 
   /** smcroutectl's counters of each installed entry agree with the forwarder's own */
   countersAgree(show: SmcRoute[]): void {
-    const own = this.counters();
+    const own = this.cliCounters();
     for (const e of show) {
       const k = key(e.source, e.group);
       const mine = own.get(k);
@@ -213,7 +224,7 @@ describe('smcrouted on the kernel, then under mrsh exec: the same receptions', {
         for (const [src, g] of [[A.s4, G4], [A.s6, G6]] as const) {
           const e = added.kernel.find((x) => key(x.source, x.group) === key(src, g));
           assert.deepEqual(e?.oifs, ['r2'], `(${src}, ${g}) added by smcroutectl`);
-          assert.ok(run.counters().has(key(src, g)), `(${src}, ${g}) in the forwarder`);
+          assert.ok((await run.counters()).has(key(src, g)), `(${src}, ${g}) in the forwarder`);
         }
         lab.send(4, G4, 10, 'added');
         lab.send(6, G6, 10, 'added');
@@ -223,7 +234,7 @@ describe('smcrouted on the kernel, then under mrsh exec: the same receptions', {
         s.ctl(['del', 'r0', A.s4, G4]);
         s.ctl(['del', 'r0', A.s6, G6]);
         const left = s.routes();
-        const own = run.counters();
+        const own = await run.counters();
         for (const [src, g] of [[A.s4, G4], [A.s6, G6]] as const) {
           assert.ok(!left.kernel.some((x) => key(x.source, x.group) === key(src, g)), `smcroutectl no longer shows (${src}, ${g})`);
           assert.ok(!own.has(key(src, g)), `(${src}, ${g}) gone from the forwarder`);
@@ -267,7 +278,7 @@ describe('smcrouted on the kernel, then under mrsh exec: the same receptions', {
           return has(sh, A.s4, NEW) && has(sh, A.s6, NEW6) && !has(sh, A.s4, GONE) && !has(sh, A.s6, GONE6) && sh.templates.some((x) => x.group === STAR);
         }, 10000);
         assert.ok(reloaded, `smcrouted reloaded its conf:\n${s.ctl(['-d', '-p', 'show', 'routes'])}`);
-        const own = run.counters();
+        const own = await run.counters();
         assert.ok(own.has(key(A.s4, NEW)) && own.has(key(A.s6, NEW6)), 'the new rules are in the forwarder');
         assert.ok(!own.has(key(A.s4, GONE)) && !own.has(key(A.s6, GONE6)), 'the removed rules are not');
         for (const g of [KEEP, GONE, NEW, GONE6, NEW6]) lab.send(g.includes(':') ? 6 : 4, g, 10, 'after');
@@ -305,13 +316,14 @@ describe('smcrouted on the kernel, then under mrsh exec: the same receptions', {
         lab.send(6, G6, 10, 'first');
         await lab.fence(4);
         await lab.fence(6);
-        assert.ok(run.counters().has(key(A.s4, G4)) && run.counters().has(key(A.s6, G6)), 'entries installed');
+        const installed = await run.counters();
+        assert.ok(installed.has(key(A.s4, G4)) && installed.has(key(A.s6, G6)), 'entries installed');
         const pid = s1.pid;
         s1.signal('SIGKILL');
         assert.ok(await poll(() => !alive(pid), 5000, 20), 'smcrouted gone');
         // the routing sockets closed with the process: the forwarder drops what it owned
-        const empty = await poll(() => run.counters().size === 0, 5000);
-        assert.ok(empty, `no entry left once smcrouted died: ${JSON.stringify([...run.counters()])}`);
+        const empty = await poll(async () => (await run.counters()).size === 0, 5000);
+        assert.ok(empty, `no entry left once smcrouted died: ${JSON.stringify([...(await run.counters())])}`);
         if (run.mode === 'mrsh') {
           for (const line of ['show mroute', 'show ipv6 mroute']) {
             const out = run.daemon!.json(line) as { entries: unknown[] };
