@@ -95,19 +95,20 @@ export abstract class MrouteEngine {
   regVif = -1; // reg_vif_num
   readonly interfaces = new Map<number, EngineInterface>();
 
-  // ---- MFC: the key index plus one typed array per field ----
+  // ---- MFC: the key index plus one typed array per cold field ----
+  /**
+   * The index's slot is the entry's hot line (mfc-table.ts): key, parent, state, the oif
+   * set's offset and the counters, so a decision touches that line and the oif set. The
+   * counters live only there: read them through pkts(), bytes(), wrongIfs() and
+   * lastUsedAt(). `state` and `parent` are also kept per id for every other reader; only
+   * setState() and setParent() write them, which keep the slot's copy in step.
+   */
   readonly table: MfcTable;
   state!: Uint8Array;
   parent!: Uint16Array;
-  ttls!: Uint8Array; // [id * maxVifs + v]
+  ttls!: Uint8Array; // [id * maxVifs + v]; the slot holds the offset id * maxVifs
   mflags!: Uint8Array; // mfcc_flags, [id * maxVifs + v]
   rp!: Uint32Array; // mfcc_rp, [id * addrWords + w]
-  /**
-   * The per-entry counters the forwarding path touches, interleaved so one packet costs one
-   * cache line: [id * 4] packets, [+1] bytes, [+2] wrong-if arrivals, [+3] last used (ms,
-   * -1 never). Read them through pkts(), bytes(), wrongIfs() and lastUsedAt().
-   */
-  cnt!: Float64Array;
   lastAssert!: Float64Array;
   created!: Float64Array;
   /** entries that carry bandwidth meters: checked per packet before any meter work */
@@ -160,7 +161,6 @@ export abstract class MrouteEngine {
     this.ttls = grow(this.ttls, (n) => new Uint8Array(n), cap * m);
     this.mflags = grow(this.mflags, (n) => new Uint8Array(n), cap * m);
     this.rp = grow(this.rp, (n) => new Uint32Array(n), cap * this.addrWords);
-    this.cnt = grow(this.cnt, (n) => new Float64Array(n), cap * 4);
     this.lastAssert = grow(this.lastAssert, (n) => new Float64Array(n), cap);
     this.created = grow(this.created, (n) => new Float64Array(n), cap);
     this.hasMeters = grow(this.hasMeters, (n) => new Uint8Array(n), cap);
@@ -303,7 +303,7 @@ export abstract class MrouteEngine {
       this.pending.delete(id);
       this.initEntry(id);
       this.setParams(id, parent, ttls, flags, rp, flagMask, limit);
-      this.state[id] = ENTRY_RESOLVED;
+      this.setState(id, ENTRY_RESOLVED);
       this.resolvedCount++;
       // Held packets were counted in the ledger when they arrived (miss_*): the replay
       // must not count them a second time.
@@ -317,7 +317,7 @@ export abstract class MrouteEngine {
     id = this.table.insert(key);
     this.initEntry(id);
     this.setParams(id, parent, ttls, flags, rp, flagMask, limit);
-    this.state[id] = ENTRY_RESOLVED;
+    this.setState(id, ENTRY_RESOLVED);
     this.resolvedCount++;
     return id;
   }
@@ -325,17 +325,39 @@ export abstract class MrouteEngine {
   /** Run a held packet through ip_mdq; the family knows its TTL semantics. */
   protected abstract forwardHeld(id: number, ifindex: number, data: Buffer): void;
 
+  /** Entry state, here and in the entry's slot. */
+  protected setState(id: number, st: number): void {
+    this.state[id] = st;
+    const t = this.table;
+    const b = t.slotBase(id) + t.metaWord;
+    t.slots[b] = (t.slots[b] & 0xffff) | (st << 16);
+  }
+
+  /** Parent vif, here and in the entry's slot. */
+  private setParent(id: number, parent: number): void {
+    this.parent[id] = parent;
+    const t = this.table;
+    const b = t.slotBase(id) + t.metaWord;
+    t.slots[b] = (t.slots[b] & 0xffff0000) | (parent & 0xffff);
+  }
+
   private initEntry(id: number): void {
     const m = this.maxVifs;
+    this.state[id] = ENTRY_FREE;
     this.parent[id] = PARENT_NONE;
+    const t = this.table;
+    const b = t.slotBase(id);
+    t.slots[b + t.metaWord] = PARENT_NONE | (ENTRY_FREE << 16);
+    t.slots[b + t.oifWord] = id * m;
+    const c = (b + t.cntWord) >> 1;
+    t.slotsF[c] = 0;
+    t.slotsF[c + 1] = 0;
+    t.slotsF[c + 2] = 0;
+    t.slotsF[c + 3] = -1;
     this.ttls.fill(0, id * m, id * m + m);
     this.mflags.fill(0, id * m, id * m + m);
     const aw = this.addrWords;
     this.rp.fill(0, id * aw, id * aw + aw);
-    this.cnt[id * 4] = 0;
-    this.cnt[id * 4 + 1] = 0;
-    this.cnt[id * 4 + 2] = 0;
-    this.cnt[id * 4 + 3] = -1;
     this.lastAssert[id] = -Infinity; // ratecheck: the first one always passes
     this.created[id] = this.now;
     this.hasMeters[id] = 0;
@@ -343,7 +365,7 @@ export abstract class MrouteEngine {
 
   /** `limit`: slots at and above it keep their previous value (IPv4 passes numvifs). */
   private setParams(id: number, parent: number, ttls: ArrayLike<number>, flags: ArrayLike<number> | null, rp: ArrayLike<number> | null, flagMask: number, limit: number): void {
-    this.parent[id] = parent;
+    this.setParent(id, parent);
     const base = id * this.maxVifs;
     const n = Math.min(limit, ttls.length, this.maxVifs);
     for (let v = 0; v < n; v++) {
@@ -357,7 +379,7 @@ export abstract class MrouteEngine {
   protected freeEntry(id: number): void {
     if (this.state[id] === ENTRY_RESOLVED) this.resolvedCount--;
     else if (this.state[id] === ENTRY_PENDING) this.pending.delete(id);
-    this.state[id] = ENTRY_FREE;
+    this.setState(id, ENTRY_FREE);
     this.hasMeters[id] = 0;
     this.onEntryFreed(id);
     this.table.remove(id);
@@ -373,10 +395,23 @@ export abstract class MrouteEngine {
    * compared with (the incoming TTL; before any decrement).
    */
   protected mdq(id: number, ifindex: number, buf: Uint8Array, off: number, len: number, ttl: number): void {
-    const parent = this.parent[id];
+    this.mdqSlot(this.table.slotBase(id), ifindex, buf, off, len, ttl);
+  }
+
+  /**
+   * ip_mdq on the entry whose slot starts at word `b` (what the lookup returned): parent,
+   * oif offset and counters come from that one line.
+   */
+  protected mdqSlot(b: number, ifindex: number, buf: Uint8Array, off: number, len: number, ttl: number): void {
+    const t = this.table;
+    const slots = t.slots;
+    const id = slots[b + t.refWord] - 1;
+    const parent = slots[b + t.metaWord] & 0xffff;
+    const c = t.slotsF;
+    const ci = (b + t.cntWord) >> 1;
     if (parent >= this.numVifs || this.vifIf[parent] !== ifindex) {
       this.stat.wrong_if++;
-      this.cnt[id * 4 + 2]++;
+      c[ci + 2]++;
       this.ledger.wrong_if++;
       this.onWrongIf(id, ifindex, buf, off, len);
       return;
@@ -389,14 +424,12 @@ export abstract class MrouteEngine {
       this.vifPktIn[parent]++;
       this.vifBytesIn[parent] += len;
     }
-    const c = this.cnt;
-    const ci = id * 4;
     c[ci]++;
     c[ci + 1] += len;
     c[ci + 3] = this.now;
+    const base = slots[b + t.oifWord];
     this.beforeFanout(buf, off);
     const ttls = this.ttls;
-    const base = id * this.maxVifs;
     const n = this.numVifs;
     for (let v = 0; v < n; v++) {
       const t = ttls[base + v];
@@ -453,7 +486,7 @@ export abstract class MrouteEngine {
     }
     const nid = this.table.insert(key);
     this.initEntry(nid);
-    this.state[nid] = ENTRY_PENDING;
+    this.setState(nid, ENTRY_PENDING);
     this.pending.set(nid, {
       queue: [{ ifindex, data: Buffer.from(buf.subarray(off, off + len)) }],
       expire: UPCALL_EXPIRE_TICKS,
@@ -526,27 +559,35 @@ export abstract class MrouteEngine {
     return out;
   }
 
+  /** f64 index of an entry's first counter in its slot */
+  private cntAt(id: number): number {
+    const t = this.table;
+    return (t.slotBase(id) + t.cntWord) >> 1;
+  }
+
   clearEntryCounters(id: number): void {
-    this.cnt[id * 4] = 0;
-    this.cnt[id * 4 + 1] = 0;
-    this.cnt[id * 4 + 2] = 0;
+    const c = this.cntAt(id);
+    const f = this.table.slotsF;
+    f[c] = 0;
+    f[c + 1] = 0;
+    f[c + 2] = 0;
   }
 
   /** packets accepted (mfc_pkt_cnt) */
   pkts(id: number): number {
-    return this.cnt[id * 4];
+    return this.table.slotsF[this.cntAt(id)];
   }
   /** bytes accepted (mfc_byte_cnt) */
   bytes(id: number): number {
-    return this.cnt[id * 4 + 1];
+    return this.table.slotsF[this.cntAt(id) + 1];
   }
   /** wrong-interface arrivals (mfc_wrong_if) */
   wrongIfs(id: number): number {
-    return this.cnt[id * 4 + 2];
+    return this.table.slotsF[this.cntAt(id) + 2];
   }
   /** engine time of the last accepted packet, -1 for never */
   lastUsedAt(id: number): number {
-    return this.cnt[id * 4 + 3];
+    return this.table.slotsF[this.cntAt(id) + 3];
   }
 
   clearAllCounters(): void {
@@ -562,7 +603,7 @@ export abstract class MrouteEngine {
 
   /** Bytes held per resolved entry by the table and its parallel arrays. */
   memoryBytes(): number {
-    const arrays = [this.state, this.parent, this.ttls, this.mflags, this.rp, this.cnt, this.lastAssert, this.created, this.hasMeters];
+    const arrays = [this.state, this.parent, this.ttls, this.mflags, this.rp, this.lastAssert, this.created, this.hasMeters];
     return this.table.byteSize() + arrays.reduce((s, a) => s + a.byteLength, 0);
   }
 }

@@ -295,11 +295,14 @@ export class InetEngine extends MrouteEngine {
       return;
     }
     this.stat.mfc_lookups++;
-    const id = this.table.find2(src, dst);
-    if (id >= 0 && this.state[id] === ENTRY_RESOLVED) {
-      this.mdq(id, ifindex, buf, off, tot, ttl);
+    // One line: the slot holds the key, the state and everything mdqSlot reads.
+    const t = this.table;
+    const sb = t.lookup2(src, dst);
+    if (sb >= 0 && t.slots[sb + 3] >>> 16 === ENTRY_RESOLVED) {
+      this.mdqSlot(sb, ifindex, buf, off, tot, ttl);
       return;
     }
+    const id = sb < 0 ? -1 : t.slots[sb + 2] - 1;
     this.stat.mfc_misses++;
     this.stat.no_route++;
     this.key[0] = src;

@@ -210,11 +210,15 @@ export class Inet6Engine extends MrouteEngine {
       return;
     }
     this.stat.mfc_lookups++;
-    const id = this.table.find(key);
-    if (id >= 0 && this.state[id] === ENTRY_RESOLVED) {
-      this.mdq(id, ifindex, buf, off, tot, 255);
+    // The probe reads the slot's first line (key, id, state, oif offset); a hit's counters
+    // are the slot's second line.
+    const t = this.table;
+    const sb = t.lookup(key);
+    if (sb >= 0 && t.slots[sb + t.metaWord] >>> 16 === ENTRY_RESOLVED) {
+      this.mdqSlot(sb, ifindex, buf, off, tot, 255);
       return;
     }
+    const id = sb < 0 ? -1 : t.slots[sb + t.refWord] - 1;
     this.stat.mfc_misses++;
     this.stat.no_route++;
     this.miss(id, key, ifindex, buf, off, tot);

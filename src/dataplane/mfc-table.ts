@@ -2,9 +2,25 @@
 // `keyWords` 32-bit words (IPv4: origin, group; IPv6: 4 + 4 words) to a dense entry id.
 //
 // FreeBSD chains entries in a 256-bucket hash (MFCHASH); a userspace table of a million
-// entries needs neither chains nor per-entry objects, so the keys live in one typed array
-// and the engine keeps every per-entry field in parallel typed arrays indexed by the id.
-// Lookups read a caller-owned scratch key and allocate nothing.
+// entries needs neither chains nor per-entry objects. Each slot of the index is one
+// 64-byte cache line (IPv4) holding everything a forwarding decision reads and writes:
+//
+//   word  0..kw-1   the key
+//         kw        id + 1, or EMPTY / TOMBSTONE
+//         kw+1      meta: parent vif (bits 0-15) | entry state (bits 16-23)
+//         kw+2      offset of the entry's oif set (its ttls) in the engine's ttls array
+//         kw+3      unused
+//   f64 at word cntWord: packets, bytes, wrong-if arrivals, last used (ms, -1 never)
+//
+// so a probe touches one line and a hit needs no other per-entry memory but the oif set.
+// An IPv6 key is 8 words: its slot is two lines (128 bytes, the pair the L2 spatial
+// prefetcher fetches together): the probe reads the first (key, id, meta, oif offset),
+// the hit's counters are the second. Slots are a power-of-two multiple of the line in one
+// large typed array, so they stay line-aligned (large backing stores are page-aligned).
+//
+// Slots move when the index is rebuilt; `slotOf[id]` says where an id lives, for the
+// per-id views. Keys are also kept per id (`keys`) for displays, deletes and meters.
+// Lookups read a caller-owned scratch key (or two numbers) and allocate nothing.
 
 const EMPTY = 0;
 const TOMBSTONE = 0xffffffff;
@@ -18,13 +34,23 @@ export class MfcTable {
   /** number of live ids */
   size = 0;
 
-  /**
-   * The open-addressing slots, `stride` words each: id + 1 (or EMPTY / TOMBSTONE), then a
-   * copy of the key. Keeping the key in the slot makes a probe touch one cache line
-   * instead of two, which is what decides the speed of a table of a million entries.
-   */
-  private slots: Uint32Array;
-  private readonly stride: number;
+  /** words per slot: 16 (one line) for IPv4, 32 (two lines) for IPv6 */
+  readonly stride: number;
+  /** word of the slot holding id + 1 */
+  readonly refWord: number;
+  /** word of the slot holding parent | state << 16 */
+  readonly metaWord: number;
+  /** word of the slot holding the oif set's offset */
+  readonly oifWord: number;
+  /** first word of the four f64 counters (even, so they are f64-aligned) */
+  readonly cntWord: number;
+  /** the slots, as words; replaced when the index is rebuilt (read it per call) */
+  slots: Uint32Array;
+  /** the same memory as f64, for the counters */
+  slotsF: Float64Array;
+  /** slotOf[id]: the slot index of a live id */
+  slotOf: Int32Array;
+
   private nslots: number;
   private mask: number;
   private used = 0; // live + tombstones, to decide when to rebuild
@@ -35,13 +61,23 @@ export class MfcTable {
 
   constructor(keyWords: number, initialCapacity = 64) {
     this.keyWords = keyWords;
-    this.stride = 1 + keyWords;
+    this.refWord = keyWords;
+    this.metaWord = keyWords + 1;
+    this.oifWord = keyWords + 2;
+    const lineWords = 16;
+    // counters right after the lookup words if they fit in the line, else in the next line
+    this.cntWord = keyWords + 4 + 8 <= lineWords ? keyWords + 4 : lineWords;
+    let st = lineWords;
+    while (st < this.cntWord + 8) st *= 2;
+    this.stride = st;
     this.capacity = Math.max(16, initialCapacity);
     this.keys = new Uint32Array(this.capacity * keyWords);
+    this.slotOf = new Int32Array(this.capacity);
     let n = 16;
     while (n < this.capacity * 2) n *= 2;
     this.nslots = n;
-    this.slots = new Uint32Array(n * this.stride);
+    this.slots = new Uint32Array(n * st);
+    this.slotsF = new Float64Array(this.slots.buffer);
     this.mask = n - 1;
   }
 
@@ -63,8 +99,8 @@ export class MfcTable {
     return h;
   }
 
-  /** The entry id for key[off .. off + keyWords), or -1. */
-  find(key: Uint32Array, off = 0): number {
+  /** The first word of the slot holding key[off .. off + keyWords), or -1. */
+  lookup(key: Uint32Array, off = 0): number {
     const slots = this.slots;
     const mask = this.mask;
     const st = this.stride;
@@ -72,29 +108,46 @@ export class MfcTable {
     let i = this.hash(key, off) & mask;
     for (;;) {
       const b = i * st;
-      const s = slots[b];
+      const s = slots[b + kw];
       if (s === EMPTY) return -1;
       if (s !== TOMBSTONE) {
         let w = 0;
-        while (w < kw && slots[b + 1 + w] === key[off + w]) w++;
-        if (w === kw) return s - 1;
+        while (w < kw && slots[b + w] === key[off + w]) w++;
+        if (w === kw) return b;
       }
       i = (i + 1) & mask;
     }
   }
 
-  /** Fast path for two-word keys (IPv4 origin, group) without a scratch array. */
-  find2(origin: number, group: number): number {
+  /** lookup() for two-word keys (IPv4 origin, group) without a scratch array. */
+  lookup2(origin: number, group: number): number {
     const slots = this.slots;
     const mask = this.mask;
     let i = this.hash2(origin, group) & mask;
     for (;;) {
-      const b = i * 3;
-      const s = slots[b];
+      const b = i << 4; // stride 16
+      const s = slots[b + 2];
       if (s === EMPTY) return -1;
-      if (s !== TOMBSTONE && slots[b + 1] === origin && slots[b + 2] === group) return s - 1;
+      if (s !== TOMBSTONE && slots[b] === origin && slots[b + 1] === group) return b;
       i = (i + 1) & mask;
     }
+  }
+
+  /** The entry id for key[off .. off + keyWords), or -1. */
+  find(key: Uint32Array, off = 0): number {
+    const b = this.lookup(key, off);
+    return b < 0 ? -1 : this.slots[b + this.refWord] - 1;
+  }
+
+  /** find() for two-word keys. */
+  find2(origin: number, group: number): number {
+    const b = this.lookup2(origin, group);
+    return b < 0 ? -1 : this.slots[b + 2] - 1;
+  }
+
+  /** First word of a live id's slot. */
+  slotBase(id: number): number {
+    return this.slotOf[id] * this.stride;
   }
 
   private hash2(a: number, b: number): number {
@@ -118,7 +171,10 @@ export class MfcTable {
     return h;
   }
 
-  /** Insert a key that is not present; returns its new id. */
+  /**
+   * Insert a key that is not present; returns its new id. The slot's meta, oif offset and
+   * counters are zero: the engine initialises them.
+   */
   insert(key: Uint32Array, off = 0): number {
     if ((this.used + 1) * 2 > this.nslots) this.rebuild(this.size + 1);
     let id: number;
@@ -129,36 +185,33 @@ export class MfcTable {
     }
     const kw = this.keyWords;
     for (let w = 0; w < kw; w++) this.keys[id * kw + w] = key[off + w];
-    this.place(id, key, off);
+    const b = this.place(this.hash(key, off));
+    const slots = this.slots;
+    slots.fill(0, b, b + this.stride); // a reused tombstone keeps its old words
+    for (let w = 0; w < kw; w++) slots[b + w] = key[off + w];
+    slots[b + kw] = id + 1;
+    this.slotOf[id] = b / this.stride;
     this.size++;
     return id;
   }
 
-  private place(id: number, key: Uint32Array, off: number): void {
+  /** The first free slot (empty or tombstone) on the probe path of hash `h`: its first word. */
+  private place(h: number): number {
     const slots = this.slots;
     const mask = this.mask;
     const st = this.stride;
-    let i = this.hash(key, off) & mask;
-    while (slots[i * st] !== EMPTY && slots[i * st] !== TOMBSTONE) i = (i + 1) & mask;
-    if (slots[i * st] === EMPTY) this.used++;
-    slots[i * st] = id + 1;
-    for (let w = 0; w < this.keyWords; w++) slots[i * st + 1 + w] = key[off + w];
+    const rw = this.refWord;
+    let i = h & mask;
+    while (slots[i * st + rw] !== EMPTY && slots[i * st + rw] !== TOMBSTONE) i = (i + 1) & mask;
+    if (slots[i * st + rw] === EMPTY) this.used++;
+    return i * st;
   }
 
-  /** Remove an id; its key stays readable until the id is reused. */
+  /** Remove an id; its key stays readable in `keys` until the id is reused. */
   remove(id: number): void {
-    const kw = this.keyWords;
-    const slots = this.slots;
-    const mask = this.mask;
-    const st = this.stride;
-    let i = this.hash(this.keys, id * kw) & mask;
-    for (;;) {
-      const s = slots[i * st];
-      if (s === EMPTY) return; // not present: nothing to do
-      if (s === id + 1) break;
-      i = (i + 1) & mask;
-    }
-    slots[i * st] = TOMBSTONE;
+    const b = this.slotOf[id] * this.stride;
+    if (this.slots[b + this.refWord] !== id + 1) return; // not present: nothing to do
+    this.slots[b + this.refWord] = TOMBSTONE;
     this.size--;
     this.freeIds.push(id);
   }
@@ -167,8 +220,9 @@ export class MfcTable {
   *ids(): IterableIterator<number> {
     const slots = this.slots;
     const st = this.stride;
+    const rw = this.refWord;
     for (let i = 0; i < this.nslots; i++) {
-      const s = slots[i * st];
+      const s = slots[i * st + rw];
       if (s !== EMPTY && s !== TOMBSTONE) yield s - 1;
     }
   }
@@ -186,30 +240,38 @@ export class MfcTable {
     const keys = new Uint32Array(cap * this.keyWords);
     keys.set(this.keys);
     this.keys = keys;
+    const slotOf = new Int32Array(cap);
+    slotOf.set(this.slotOf);
+    this.slotOf = slotOf;
     this.capacity = cap;
     this.onGrow?.(cap);
   }
 
+  /** A new index at most 1/3 full (growth stays amortised), live slots moved whole. */
   private rebuild(need: number): void {
     let n = 16;
-    while (n < need * 3) n *= 2; // rebuild to at most 1/3 full, so growth is amortised
+    while (n < need * 3) n *= 2;
     const old = this.slots;
     const oldN = this.nslots;
     const st = this.stride;
+    const rw = this.refWord;
     this.slots = new Uint32Array(n * st);
+    this.slotsF = new Float64Array(this.slots.buffer);
     this.nslots = n;
     this.mask = n - 1;
     this.used = 0;
-    const kw = this.keyWords;
     for (let j = 0; j < oldN; j++) {
-      const s = old[j * st];
+      const ob = j * st;
+      const s = old[ob + rw];
       if (s === EMPTY || s === TOMBSTONE) continue;
-      this.place(s - 1, this.keys, (s - 1) * kw);
+      const b = this.place(this.hash(old, ob));
+      this.slots.set(old.subarray(ob, ob + st), b);
+      this.slotOf[s - 1] = b / st;
     }
   }
 
   /** Bytes held by the index and keys, for the memory benchmark. */
   byteSize(): number {
-    return this.slots.byteLength + this.keys.byteLength;
+    return this.slots.byteLength + this.keys.byteLength + this.slotOf.byteLength;
   }
 }
