@@ -21,7 +21,8 @@ describe('preload library', { skip: skip ?? false }, () => {
   const lab = new Lab();
   let bin = '';
   before(async () => {
-    bin = compile(tempDir(), 'rsock_probe');
+    // fortified as Debian builds daemons: its reads are glibc's __read_chk, __recvfrom_chk
+    bin = compile(tempDir(), 'rsock_probe', ['-D_FORTIFY_SOURCE=2']);
     await lab.open();
   });
   after(() => lab.close());
@@ -98,6 +99,24 @@ describe('preload library', { skip: skip ?? false }, () => {
     assert.equal(lab.mrsh('inject', '0', '198.51.100.9', '239.2.2.3').status, 0);
     assert.equal(await p.q('wait 0 epoll 10000'), 'ok readable');
     assert.equal(await p.q('read 0 1500'), 'ok n=28');
+    await closeAndWait(p, 'ipv4');
+  });
+
+  it('fortified reads (__read_chk, __recvfrom_chk) and O_NONBLOCK set by fcntl work as on the kernel', async (t) => {
+    const nm = spawnSync('nm', ['-D', bin], { encoding: 'utf8' });
+    if (!nm.error) assert.match(nm.stdout, /__read_chk[\s\S]*__recvfrom_chk|__recvfrom_chk[\s\S]*__read_chk/);
+    else t.diagnostic('nm unavailable: the fortified symbols are not checked');
+    const p = await owner(4);
+    assert.equal(await p.q('nonblock 0'), 'ok');
+    assert.equal(await p.q('read 0 128'), 'err EAGAIN');
+    assert.equal(await p.q(`addvif 0 0 ${lab.ifindex}`), 'ok');
+    assert.equal(lab.mrsh('inject', '0', '198.51.100.10', '239.2.3.1').status, 0);
+    assert.equal(await p.q('wait 0 poll 10000'), 'ok readable');
+    assert.equal(await p.q('recvfrom 0 128'), 'ok n=28 from=198.51.100.10 fromlen=16');
+    assert.equal(lab.mrsh('inject', '0', '198.51.100.11', '239.2.3.2').status, 0);
+    assert.equal(await p.q('wait 0 select 10000'), 'ok readable');
+    assert.equal(await p.q('read 0 10'), 'ok n=10');
+    assert.equal(await p.q('read 0 128'), 'err EAGAIN');
     await closeAndWait(p, 'ipv4');
   });
 

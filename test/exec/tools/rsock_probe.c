@@ -11,13 +11,14 @@
  *   addmfc I SRC GRP PARENT [OIF..]  | delmfc I SRC GRP | mfclen I LEN (a bad optlen)
  *   pipeline I N                     N adds (S = 198.51.100.x / 2001:db8::x), timed
  *   calls I OP...                    several calls in a row, answers on one line
- *   read I LEN | recvmsg I LEN [peek] [trunc]
+ *   read I LEN | recvfrom I LEN | recvmsg I LEN [peek] [trunc] | nonblock I (fcntl)
  *   wait I poll|select|epoll MS      -> ok readable | ok timeout
  *   sgcnt I SRC GRP | mtu I IFNAME | sotype I | fionread I | dup I | close I
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -206,7 +207,11 @@ static void command(char **w, int n) {
     int flags = 0;
     for (int k = 3; k < n; k++) flags |= !strcmp(w[k], "peek") ? MSG_PEEK : !strcmp(w[k], "trunc") ? MSG_TRUNC : 0;
     if (c[0] == 'r' && c[1] == 'e' && c[2] == 'a') {
-      ssize_t r = read(fds[i], buf, len);
+      /* a buffer of known size: with _FORTIFY_SOURCE this is glibc's __read_chk */
+      char stack[2048];
+      size_t l = len;
+      __asm__("" : "+r"(l)); /* a length the compiler cannot bound: checked at run time */
+      ssize_t r = len <= sizeof stack ? read(fds[i], stack, l) : read(fds[i], buf, len);
       if (r < 0) printf("err %s\n", en(errno));
       else printf("ok n=%zd\n", r);
     } else {
@@ -220,6 +225,22 @@ static void command(char **w, int n) {
       else show_datagram(i, r, buf, len, &m, &from);
     }
     free(buf);
+  } else if (!strcmp(c, "recvfrom") && n >= 3) {
+    char stack[2048]; /* __recvfrom_chk under _FORTIFY_SOURCE */
+    struct sockaddr_in6 from;
+    socklen_t fromlen = sizeof from;
+    size_t len = atoi(w[2]) < (int)sizeof stack ? atoi(w[2]) : sizeof stack, l = len;
+    __asm__("" : "+r"(l));
+    ssize_t r = recvfrom(fds[i], stack, l, 0, (struct sockaddr *)&from, &fromlen);
+    if (r < 0) printf("err %s\n", en(errno));
+    else {
+      char a[64];
+      inet_ntop(fam[i], fam[i] == AF_INET ? (void *)&((struct sockaddr_in *)&from)->sin_addr : (void *)&from.sin6_addr, a, sizeof a);
+      printf("ok n=%zd from=%s fromlen=%u\n", r, a, fromlen);
+    }
+  } else if (!strcmp(c, "nonblock")) {
+    int fl = fcntl(fds[i], F_GETFL);
+    fcntl(fds[i], F_SETFL, fl | O_NONBLOCK) ? printf("err %s\n", en(errno)) : printf("ok\n");
   } else if (!strcmp(c, "wait") && n >= 4) {
     int ms = atoi(w[3]), ready = 0;
     if (!strcmp(w[2], "poll")) {
