@@ -304,7 +304,7 @@ static int read_replies(struct msock *s, uint32_t seq, void *out, size_t cap, si
     if (n < (ssize_t)sizeof r) continue;
     if (r.flags & MRSH_F_MISMATCH) report_mismatch(s, &r);
     else if (seq && r.seq == seq) {
-      if (outlen) *outlen = r.len;
+      if (outlen) *outlen = r.len < cap ? r.len : cap; /* what was copied, as the kernel's optlen */
       return r.err;
     }
   }
@@ -312,7 +312,8 @@ static int read_replies(struct msock *s, uint32_t seq, void *out, size_t cap, si
 
 /* Sends a request; waits for its reply unless `async`. Under the lock. */
 static int request(struct msock *s, int op, int level, int name, const void *payload, size_t len, int async, int expect, void *out, size_t cap, size_t *outlen) {
-  struct mrsh_req q = {++s->seq, op, async ? MRSH_F_ASYNC : 0, level, name, len, expect};
+  if (++s->seq == 0) s->seq = 1; /* 0 means "no reply wanted" to read_replies */
+  struct mrsh_req q = {s->seq, op, async ? MRSH_F_ASYNC : 0, level, name, len, expect};
   struct iovec v[2] = {{&q, sizeof q}, {(void *)payload, len}};
   struct msghdr m = {.msg_iov = v, .msg_iovlen = 2};
   ssize_t n;
@@ -433,7 +434,8 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len) {
     if (r == 0 && level == SOL_SOCKET && name == SO_RCVTIMEO) REAL(setsockopt)(fd, level, name, val, len);
     return r;
   }
-  if (len > 65536 || (len && !val)) return fail(len ? EFAULT : EINVAL);
+  if (len > 65536) return fail(EINVAL); /* no routing option is near this; a request must fit the daemon's slot */
+  if (len && !val) return fail(EFAULT);
   uint8_t key[32];
   lock();
   int mfc = s->mrouter && (name == MRT_ADD_MFC || name == MRT_DEL_MFC);
