@@ -120,6 +120,26 @@ describe('preload library', { skip: skip ?? false }, () => {
     await closeAndWait(p, 'ipv4');
   });
 
+  it('recvmmsg takes the upcalls waiting, each truncated alone; dup2 moves the socket to another number', async () => {
+    const p = await owner(4, 'nonblock');
+    assert.equal(await p.q(`addvif 0 0 ${lab.ifindex}`), 'ok');
+    for (const g of ['239.2.4.1', '239.2.4.2', '239.2.4.3']) assert.equal(lab.mrsh('inject', '0', '198.51.100.12', g).status, 0);
+    assert.equal(await p.q('wait 0 poll 10000'), 'ok readable');
+    // the three may not all be queued yet: the first is waited for, the rest taken if there
+    let got: string[] = [];
+    for (let tries = 0; got.length < 3 && tries < 50; tries++) {
+      const r = await p.q('recvmmsg 0 8 20');
+      if (r.startsWith('ok ')) got = got.concat(r.split(' ').slice(2));
+      else assert.equal(r, 'err EAGAIN');
+    }
+    assert.deepEqual(got, ['20t', '20t', '20t']);
+    assert.match(await p.q('dup2 0 40'), /^ok 1 fd=40$/);
+    assert.equal(await p.q('close 0'), 'ok');
+    assert.equal(await p.q('sotype 1'), 'ok SOCK_RAW');
+    assert.equal(await p.q('calls 1 ver'), 'ok 0');
+    await closeAndWait(p, 'ipv4');
+  });
+
   it('IPv6: MRT6 calls, a mif by pifi, an upcall read with IPV6_PKTINFO', async () => {
     const p = await owner(6, 'nonblock');
     assert.match(await p.q(`getint 0 ${IPPROTO_IPV6} ${MRT_VERSION}`), /^ok \d+ len=4$/);

@@ -13,7 +13,8 @@
  *   calls I OP...                    several calls in a row, answers on one line
  *   read I LEN | recvfrom I LEN | recvmsg I LEN [peek] [trunc] | nonblock I (fcntl)
  *   wait I poll|select|epoll MS      -> ok readable | ok timeout
- *   sgcnt I SRC GRP | mtu I IFNAME | sotype I | fionread I | dup I | close I
+ *   recvmmsg I N LEN                 -> ok COUNT LEN[t]...  (t: MSG_TRUNC)
+ *   sgcnt I SRC GRP | mtu I IFNAME | sotype I | fionread I | dup I | dup2 I FD | close I
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -238,6 +239,26 @@ static void command(char **w, int n) {
       inet_ntop(fam[i], fam[i] == AF_INET ? (void *)&((struct sockaddr_in *)&from)->sin_addr : (void *)&from.sin6_addr, a, sizeof a);
       printf("ok n=%zd from=%s fromlen=%u\n", r, a, fromlen);
     }
+  } else if (!strcmp(c, "recvmmsg") && n >= 4) {
+    /* up to N datagrams of LEN bytes, waiting for the first only (MSG_WAITFORONE) */
+    enum { MAX = 16 };
+    int want = atoi(w[2]) < MAX ? atoi(w[2]) : MAX;
+    size_t len = atoi(w[3]);
+    static uint8_t bufs[MAX][2048];
+    struct iovec v[MAX];
+    struct mmsghdr m[MAX];
+    memset(m, 0, sizeof m);
+    for (int k = 0; k < want; k++) v[k] = (struct iovec){bufs[k], len < 2048 ? len : 2048}, m[k].msg_hdr.msg_iov = &v[k], m[k].msg_hdr.msg_iovlen = 1;
+    int r = recvmmsg(fds[i], m, want, MSG_WAITFORONE, NULL);
+    if (r < 0) return (void)printf("err %s\n", en(errno));
+    printf("ok %d", r);
+    for (int k = 0; k < r; k++) printf(" %u%s", m[k].msg_len, m[k].msg_hdr.msg_flags & MSG_TRUNC ? "t" : "");
+    printf("\n");
+  } else if (!strcmp(c, "dup2") && n >= 3) {
+    int fd = dup2(fds[i], atoi(w[2]));
+    if (fd < 0) return (void)printf("err %s\n", en(errno));
+    fds[nsock] = fd, fam[nsock] = fam[i];
+    printf("ok %d fd=%d\n", nsock++, fd);
   } else if (!strcmp(c, "nonblock")) {
     int fl = fcntl(fds[i], F_GETFL);
     fcntl(fds[i], F_SETFL, fl | O_NONBLOCK) ? printf("err %s\n", en(errno)) : printf("ok\n");
