@@ -146,10 +146,15 @@ describe('preload library', { skip: skip ?? false }, () => {
     assert.equal(await p.q(`addvif 0 0 ${lab.ifindex}`), 'ok');
     assert.equal(await p.q(`setint 0 ${IPPROTO_IPV6} ${IPV6_RECVPKTINFO} 1`), 'ok');
     assert.equal(await p.q('calls 0 add 2001:db8::5 ff0e::1:1 0 del 2001:db8::6 ff0e::1:1 add 2001:db8::6 ff0e::1:1 40 ver'), 'ok 0 ENOENT ENFILE 0');
+    // ip6mr checks optlen < sizeof(mf6cctl), not !=: a longer struct is taken
+    assert.equal(await p.q('mfclen 0 91'), 'err EINVAL');
+    assert.equal(await p.q('mfclen 0 100'), 'ok');
+    assert.equal(await p.q('calls 0 ver'), 'ok 0');
     assert.equal(lab.mrsh('inject', '0', '2001:db8::7', 'ff0e::2:1').status, 0);
     assert.equal(await p.q('wait 0 poll 10000'), 'ok readable');
     // mrt6msg: im6_mbz 0, NOCACHE (1), mif 0; 40 bytes of it and the IPv6 header copy
     assert.match(await p.q('recvmsg 0 1500'), new RegExp(`^ok n=\\d+ trunc=0 ctrunc=0 from=2001:db8::7 ifindex=${lab.ifindex} dst=\\S+ type=1 vif=0$`));
+    assert.doesNotMatch(p.stderr, /mrsh-preload/);
     await closeAndWait(p, 'ipv6');
   });
 
