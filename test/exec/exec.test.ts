@@ -7,12 +7,14 @@ import { copyFileSync, chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execKind } from '../../src/exec/elf.js';
 import { parseExecArgs } from '../../src/exec/exec.js';
-import { tempDir, ROOT } from '../control/daemon-helpers.js';
+import { cleanupDaemons, tempDir, ROOT } from '../control/daemon-helpers.js';
 import { CLI, LIB, Lab, compile, labMissing, until } from './lab.js';
 
 function mrshExec(args: string[], env: NodeJS.ProcessEnv = {}) {
   return spawnSync(CLI[0]!, [...CLI.slice(1), 'exec', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20000 });
 }
+
+after(() => cleanupDaemons()); // the temporary directories, also when the lab is skipped
 
 describe('mrsh exec: arguments and ELF', () => {
   it('takes --socket before the command, and the command with its own options after --', () => {
