@@ -242,7 +242,7 @@ export interface Dataplane {
   /** where mfc() reads: for messages */
   readonly where: string;
   mfc(): Mfc[];
-  /** vif index -> interface name (pimd's register vif: "pimreg" / "register") */
+  /** vif index -> interface name; pimd's register vif is "register" on both */
   vifs(): Map<number, string>;
 }
 
@@ -259,8 +259,9 @@ export class KernelDataplane implements Dataplane {
   vifs(): Map<number, string> {
     const m = new Map<number, string>();
     for (const l of this.lab.kernelState(this.ns).vifs) {
-      const [idx, name] = l.trim().split(/\s+/);
-      m.set(Number(idx), name!);
+      // Vif Interface BytesIn PktsIn BytesOut PktsOut Flags(hex) Local Remote
+      const [idx, name, , , , , flags] = l.trim().split(/\s+/);
+      m.set(Number(idx), parseInt(flags!, 16) & 4 ? 'register' : name!); // VIFF_REGISTER: Linux's pimreg
     }
     return m;
   }
