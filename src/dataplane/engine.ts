@@ -106,13 +106,31 @@ export abstract class MrouteEngine {
   readonly table: MfcTable;
   state!: Uint8Array;
   parent!: Uint16Array;
-  ttls!: Uint8Array; // [id * maxVifs + v]; the slot holds the offset id * maxVifs
+  ttls!: Uint8Array; // [id * maxVifs + v], as set; the forwarding path reads the oif set
   mflags!: Uint8Array; // mfcc_flags, [id * maxVifs + v]
   rp!: Uint32Array; // mfcc_rp, [id * addrWords + w]
   lastAssert!: Float64Array;
   created!: Float64Array;
   /** entries that carry bandwidth meters: checked per packet before any meter work */
   hasMeters!: Uint8Array;
+  /**
+   * Oif sets: each distinct ttls vector once ([set * maxVifs + v]), shared by every entry
+   * whose ttls are that vector; an entry's slot holds its set's offset. A router's million
+   * (S,G) use a handful of oif sets, so the fan-out reads memory that stays in cache
+   * instead of one more line per entry. Set 0 is the empty set (no outputs). `ttls` per id
+   * stays the entry's own copy for every other reader; the set is interned from it.
+   */
+  private oifTtls: Uint8Array;
+  private oifRefs: Int32Array;
+  private readonly oifIndex = new Map<string, number>();
+  private oifFree: number[] = [];
+  private oifNext = 1;
+  /**
+   * numvifs when the sets last matched the entries' ttls below it. The Linux personality
+   * clears an entry's ttls at and above numvifs after an add (ipmr_update_thresholds);
+   * those slots are never read until numvifs grows, so the sets are re-interned then.
+   */
+  private oifSyncedVifs = 0;
   readonly pending = new Map<number, PendingState>();
   resolvedCount = 0;
   /** held packets freed unforwarded: by expiry, MRT_DEL_MFC or MRT_DONE */
@@ -140,6 +158,8 @@ export abstract class MrouteEngine {
     this.vifBytesIn = new Float64Array(n);
     this.vifBytesOut = new Float64Array(n);
     this.addrWords = keyWords / 2;
+    this.oifTtls = new Uint8Array(16 * n);
+    this.oifRefs = new Int32Array(16);
     this.table = new MfcTable(keyWords, opts.initialEntries ?? 1024);
     this.allocEntryArrays(this.table.capacity);
     this.table.onGrow = (cap) => this.allocEntryArrays(cap);
@@ -228,6 +248,11 @@ export abstract class MrouteEngine {
     for (const p of this.pending.values()) this.heldDropped += p.queue.length;
     this.pending.clear();
     this.table.clear();
+    this.oifIndex.clear();
+    this.oifFree = [];
+    this.oifNext = 1;
+    this.oifTtls.fill(0);
+    this.oifRefs.fill(0);
     this.state.fill(0);
     this.hasMeters.fill(0);
     this.resolvedCount = 0;
@@ -348,7 +373,7 @@ export abstract class MrouteEngine {
     const t = this.table;
     const b = t.slotBase(id);
     t.slots[b + t.metaWord] = PARENT_NONE | (ENTRY_FREE << 16);
-    t.slots[b + t.oifWord] = id * m;
+    this.releaseOif(id);
     const c = (b + t.cntWord) >> 1;
     t.slotsF[c] = 0;
     t.slotsF[c + 1] = 0;
@@ -374,6 +399,83 @@ export abstract class MrouteEngine {
     }
     const aw = this.addrWords;
     for (let w = 0; w < aw; w++) this.rp[id * aw + w] = rp ? rp[w] : 0;
+    this.internOif(id);
+  }
+
+  // ------------------------------------------------------------------ oif sets
+
+  /** Point the entry's slot at the set equal to its ttls (created if new). */
+  private internOif(id: number): void {
+    const m = this.maxVifs;
+    const own = this.ttls.subarray(id * m, id * m + m);
+    let set = 0;
+    if (own.some((x) => x !== 0)) {
+      const key = String.fromCharCode.apply(null, own as unknown as number[]);
+      const known = this.oifIndex.get(key);
+      if (known !== undefined) set = known;
+      else {
+        set = this.oifFree.length > 0 ? this.oifFree.pop()! : this.oifNext++;
+        if (set >= this.oifRefs.length) {
+          const refs = new Int32Array(this.oifRefs.length * 2);
+          refs.set(this.oifRefs);
+          this.oifRefs = refs;
+          const sets = new Uint8Array(refs.length * m);
+          sets.set(this.oifTtls);
+          this.oifTtls = sets;
+        }
+        this.oifTtls.set(own, set * m);
+        this.oifIndex.set(key, set);
+      }
+    }
+    const t = this.table;
+    const w = t.slotBase(id) + t.oifWord;
+    const old = t.slots[w] / m;
+    if (set !== 0) this.oifRefs[set]++;
+    t.slots[w] = set * m;
+    this.dropOifSet(old);
+  }
+
+  /** The entry no longer uses its set: back to the empty one. */
+  private releaseOif(id: number): void {
+    const t = this.table;
+    const w = t.slotBase(id) + t.oifWord;
+    const old = t.slots[w] / this.maxVifs;
+    t.slots[w] = 0;
+    this.dropOifSet(old);
+  }
+
+  private dropOifSet(set: number): void {
+    if (set === 0 || --this.oifRefs[set] > 0) return;
+    const m = this.maxVifs;
+    const vec = this.oifTtls.subarray(set * m, set * m + m);
+    this.oifIndex.delete(String.fromCharCode.apply(null, vec as unknown as number[]));
+    vec.fill(0);
+    this.oifFree.push(set);
+  }
+
+  /** numvifs changed: if it grew, entries whose ttls differ from their set in the new vifs are re-interned. */
+  private syncOifs(): void {
+    const from = this.oifSyncedVifs;
+    const to = this.numVifs;
+    this.oifSyncedVifs = to;
+    if (to <= from) return;
+    const m = this.maxVifs;
+    const t = this.table;
+    for (const id of t.ids()) {
+      if (this.state[id] !== ENTRY_RESOLVED) continue;
+      const set = t.slots[t.slotBase(id) + t.oifWord];
+      for (let v = from; v < to; v++) {
+        if (this.oifTtls[set + v] !== this.ttls[id * m + v]) {
+          this.internOif(id);
+          break;
+        }
+      }
+    }
+  }
+
+  /** Bytes of the oif sets in use, for the memory benchmark. */
+  protected oifBytes(): number {
+    return this.oifTtls.byteLength + this.oifRefs.byteLength;
   }
 
   protected freeEntry(id: number): void {
@@ -382,6 +484,7 @@ export abstract class MrouteEngine {
     this.setState(id, ENTRY_FREE);
     this.hasMeters[id] = 0;
     this.onEntryFreed(id);
+    this.releaseOif(id);
     this.table.remove(id);
   }
 
@@ -427,9 +530,10 @@ export abstract class MrouteEngine {
     c[ci]++;
     c[ci + 1] += len;
     c[ci + 3] = this.now;
+    if (this.numVifs !== this.oifSyncedVifs) this.syncOifs();
     const base = slots[b + t.oifWord];
     this.beforeFanout(buf, off);
-    const ttls = this.ttls;
+    const ttls = this.oifTtls;
     const n = this.numVifs;
     for (let v = 0; v < n; v++) {
       const t = ttls[base + v];
@@ -441,7 +545,7 @@ export abstract class MrouteEngine {
         else this.transmit(v, buf, off, len);
       }
     }
-    if (this.hasMeters[id] !== 0) this.meterPacket(id, len);
+    if (this.metering() && this.hasMeters[id] !== 0) this.meterPacket(id, len);
   }
 
   protected abstract onWrongIf(id: number, ifindex: number, buf: Uint8Array, off: number, len: number): void;
@@ -450,6 +554,10 @@ export abstract class MrouteEngine {
   protected abstract beforeFanout(buf: Uint8Array, off: number): void;
   protected abstract registerSend(id: number, vif: number, buf: Uint8Array, off: number, len: number): void;
   protected meterPacket(_id: number, _len: number): void {}
+  /** Whether any entry has meters: lets a decision skip the per-entry flag's line. */
+  protected metering(): boolean {
+    return false;
+  }
 
   /**
    * The lookup missed (id < 0) or found a pending entry (id >= 0): hold the packet and,
@@ -604,6 +712,6 @@ export abstract class MrouteEngine {
   /** Bytes held per resolved entry by the table and its parallel arrays. */
   memoryBytes(): number {
     const arrays = [this.state, this.parent, this.ttls, this.mflags, this.rp, this.lastAssert, this.created, this.hasMeters];
-    return this.table.byteSize() + arrays.reduce((s, a) => s + a.byteLength, 0);
+    return this.table.byteSize() + this.oifBytes() + arrays.reduce((s, a) => s + a.byteLength, 0);
   }
 }

@@ -197,6 +197,24 @@ export class InetEngine extends MrouteEngine {
     this.addMfcCore(this.key, c.parent, c.ttls, c.flags ?? null, rpWord, this.apiConfig & MRT_MFC_FLAGS_ALL, this.numVifs);
   }
 
+  /**
+   * MRT_ADD_MFC with the addresses as words, no flags or rp: the hot path of a daemon
+   * installing routes through the Linux socket, which has no text to parse. Returns the id.
+   */
+  addMfcWords(so: object, origin: number, group: number, parent: number, ttls: ArrayLike<number>): number {
+    this.checkOwner(so);
+    if (this.apiConfig !== 0) fail('EINVAL', 'struct mfcctl2 is required once MRT_API_CONFIG enabled a feature');
+    this.key[0] = origin;
+    this.key[1] = group;
+    return this.addMfcCore(this.key, parent, ttls, null, null, 0, this.numVifs);
+  }
+
+  /** the id of the resolved (S,G) given as words, else -1 */
+  resolvedId(origin: number, group: number): number {
+    const id = this.table.find2(origin, group);
+    return id >= 0 && this.state[id] === ENTRY_RESOLVED ? id : -1;
+  }
+
   delMfc(so: object, origin: string, group: string): void {
     this.checkOwner(so);
     const id = this.table.find2(parseIPv4(origin), parseIPv4(group));
@@ -413,6 +431,10 @@ export class InetEngine extends MrouteEngine {
 
   protected override meterPacket(id: number, len: number): void {
     this.meters.onPacket(id, len);
+  }
+
+  protected override metering(): boolean {
+    return this.meters.size !== 0;
   }
 
   protected override onEntryFreed(id: number): void {
