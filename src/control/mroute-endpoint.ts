@@ -49,6 +49,9 @@ const SLOT = 65536 + P.REQ_SIZE;
 const BATCH = 32;
 const ROUNDS = 8;
 const EAGAIN = 11;
+// MRT_ADD_MFC / MRT_DEL_MFC, the same numbers for MRT6_*
+const MRT_ADD_MFC = 204;
+const MRT_DEL_MFC = 205;
 
 /** errno name (MrtError) → Linux number, for errors raised outside the Linux socket */
 function linuxErrno(name: string | undefined): number {
@@ -147,12 +150,17 @@ export class MrouteEndpoint {
         this.log(`${who(c.sock)}: a request larger than ${SLOT} bytes, closing`);
         return this.drop(c, null), false;
       }
-      const req = P.decodeRequest(this.rx, off, len);
+      const s = c.sock;
+      // answered at once when nothing waits before it, so the bytes need no copy
+      const now = !s.busy && s.backlog.length === 0;
+      const req = P.decodeRequest(this.rx, off, len, !now);
       if (typeof req === 'string') {
-        this.log(`${who(c.sock)}: ${req}, closing`);
+        this.log(`${who(s)}: ${req}, closing`);
         return this.drop(c, null), false;
       }
-      c.sock.backlog.push(req);
+      if (now) this.step(s, req);
+      else s.backlog.push(req);
+      if (s.closed) return false;
     }
     return true;
   }
@@ -194,31 +202,29 @@ export class MrouteEndpoint {
     return true;
   }
 
-  /** Answers a socket's requests in order; an asynchronous one holds the rest back. */
+  /** Answers a socket's queued requests in order; an asynchronous one holds the rest back. */
   private run(s: RSock): void {
-    while (!s.busy && !s.closed && s.backlog.length > 0) {
-      const req = s.backlog.shift()!;
-      let r: ReturnType<LinuxMrouteSocket['setsockopt']>;
-      try {
-        r = this.dispatch(s, req);
-      } catch (e) {
-        r = { err: linuxErrno((e as { errno?: string }).errno), message: (e as Error).message };
-      }
-      if (r instanceof Promise) {
-        s.busy = true;
-        r.then(
-          (res) => this.answer(s, req, res),
-          (e: Error & { errno?: string }) => this.answer(s, req, { err: linuxErrno(e.errno), message: e.message }),
-        ).finally(() => {
-          s.busy = false;
-          this.router.syncClock();
-          this.run(s);
-          this.router.settle();
-        });
-        return;
-      }
-      this.answer(s, req, r);
+    while (!s.busy && !s.closed && s.backlog.length > 0) this.step(s, s.backlog.shift()!);
+  }
+
+  private step(s: RSock, req: P.Request): void {
+    let r: ReturnType<LinuxMrouteSocket['setsockopt']>;
+    try {
+      r = this.dispatch(s, req);
+    } catch (e) {
+      r = { err: linuxErrno((e as { errno?: string }).errno), message: (e as Error).message };
     }
+    if (!(r instanceof Promise)) return this.answer(s, req, r);
+    s.busy = true;
+    r.then(
+      (res) => this.answer(s, req, res),
+      (e: Error & { errno?: string }) => this.answer(s, req, { err: linuxErrno(e.errno), message: e.message }),
+    ).finally(() => {
+      s.busy = false;
+      this.router.syncClock();
+      this.run(s);
+      this.router.settle();
+    });
   }
 
   private dispatch(s: RSock, req: P.Request): ReturnType<LinuxMrouteSocket['setsockopt']> {
@@ -236,7 +242,8 @@ export class MrouteEndpoint {
 
   private answer(s: RSock, req: P.Request, r: { err: number; data?: Buffer; message?: string }): void {
     if (s.closed) return;
-    this.noteOwner(s);
+    // an MFC change cannot change who owns the family: spare the hot path the look
+    if (req.name !== MRT_ADD_MFC && req.name !== MRT_DEL_MFC) this.noteOwner(s);
     if (req.flags & P.F_ASYNC) {
       if (r.err === req.expect) return;
       this.mismatches++;

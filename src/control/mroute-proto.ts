@@ -71,7 +71,7 @@ export interface Request {
 }
 
 /** A request from its datagram (buf[off, off+len)); a string says why it is malformed. */
-export function decodeRequest(buf: Buffer, off: number, len: number): Request | string {
+export function decodeRequest(buf: Buffer, off: number, len: number, copy = true): Request | string {
   if (len < REQ_SIZE) return `request of ${len} bytes is shorter than its ${REQ_SIZE}-byte header`;
   const plen = buf.readUInt32LE(off + 16);
   if (plen !== len - REQ_SIZE) return `request says ${plen} payload bytes, carries ${len - REQ_SIZE}`;
@@ -82,8 +82,8 @@ export function decodeRequest(buf: Buffer, off: number, len: number): Request | 
     level: buf.readInt32LE(off + 8),
     name: buf.readInt32LE(off + 12),
     expect: buf.readInt32LE(off + 20),
-    // a copy: the receive slot is reused by the next batch, and setsockopt may keep bytes
-    payload: Buffer.from(buf.subarray(off + REQ_SIZE, off + len)),
+    // a copy unless answered at once: the receive slot is reused by the next batch
+    payload: copy ? Buffer.from(buf.subarray(off + REQ_SIZE, off + len)) : buf.subarray(off + REQ_SIZE, off + len),
   };
 }
 

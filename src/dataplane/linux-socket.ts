@@ -13,12 +13,18 @@
 import { MrtError, type Errno } from './errno.js';
 import * as L from './codecs/linux.js';
 import { decodeSiocSgReq } from './codecs/mfc.js';
-import { parseIPv4, parseIPv6 } from './addr.js';
+import { formatIPv4, parseIPv4, parseIPv6 } from './addr.js';
 import { setIpv4Checksum } from './packet.js';
 import type { InetEngine } from './inet.js';
 import { REGISTER_IFINDEX6, type Inet6Engine } from './inet6.js';
 import type { MrouteEngine } from './engine.js';
 import { Upcall, UPCALL_NOCACHE, UPCALL_WHOLEPKT, UPCALL_WRONGVIF } from './upcall.js';
+
+// mfcctl's fields where the hot path reads them in place
+const MFC_ORIGIN = L.OFFSETOF['mfcctl.mfcc_origin'];
+const MFC_GROUP = L.OFFSETOF['mfcctl.mfcc_mcastgrp'];
+const MFC_PARENT = L.OFFSETOF['mfcctl.mfcc_parent'];
+const MFC_TTLS = L.OFFSETOF['mfcctl.mfcc_ttls'];
 
 export interface VifBinder {
   /**
@@ -135,11 +141,10 @@ abstract class LinuxRouteSocket<E extends InetEngine | Inet6Engine> {
     // and which daemons set before MRT_INIT.
     if (name !== L.MRT_INIT && name !== L.MRT_TABLE && !this.isMrouter) return no('EACCES', 'only the socket that did MRT_INIT may change the multicast routing table');
     const len = optval.length;
-    const short = (size: number) => (this.exactLengths ? len !== size : len < size);
     try {
       switch (name) {
         case L.MRT_INIT:
-          if (short(L.INT_SIZE)) return no('EINVAL', `MRT_INIT takes an int, not ${len} bytes`);
+          if (this.exactLengths ? len !== L.INT_SIZE : len < L.INT_SIZE) return no('EINVAL', `MRT_INIT takes an int, not ${len} bytes`);
           if (this.engine.mrouter !== null) return no('EADDRINUSE', 'multicast routing is already initialised by a socket');
           // Linux ignores the value (FreeBSD's MRT_INIT demands 1, hence the 1 here).
           this.engine.init(this.owner, 1);
@@ -406,26 +411,30 @@ export class LinuxMrouteSocket extends LinuxRouteSocket<InetEngine> {
 
   protected addMfc(optval: Buffer): Reply {
     if (optval.length !== L.MFCCTL_SIZE) return no('EINVAL', `MRT_ADD_MFC takes a ${L.MFCCTL_SIZE}-byte mfcctl, not ${optval.length} bytes`);
-    const m = L.decodeLinuxMfcctl(optval);
-    if (m.parent >= L.MAXVIFS) return no('ENFILE', `mfcc_parent ${m.parent}`);
+    // Read in place, no decoded object: a daemon may install hundreds of thousands of these.
+    const origin = optval.readUInt32BE(MFC_ORIGIN);
+    const group = optval.readUInt32BE(MFC_GROUP);
+    const parent = optval.readUInt16LE(MFC_PARENT);
+    if (parent >= L.MAXVIFS) return no('ENFILE', `mfcc_parent ${parent}`);
     const e = this.engine;
     // An existing entry is updated whatever its group; a new one needs a multicast group
     // or INADDR_ANY.
-    if (!this.isResolved(m.origin, m.mcastgrp)) {
-      const g = parseIPv4(m.mcastgrp);
-      if (g !== 0 && g >>> 28 !== 14) return no('EINVAL', `${m.mcastgrp} is not a multicast group`);
-    }
+    if (group !== 0 && group >>> 28 !== 14 && e.resolvedId(origin, group) < 0) return no('EINVAL', `${formatIPv4(group)} is not a multicast group`);
     // LINUX: (*,G) and (*,*) entries (origin or group 0.0.0.0) are accepted but, the lookup
     // being exact, match no packet.
     // LINUX: an unresolved (S,G) waits for this add 10 s on Linux with up to 4 packets
     // held; the engine keeps it about 1.5 s with 3 (IPv6: 5), as FreeBSD does.
     // LINUX: where two vifs share an interface, Linux takes an arrival on the highest
     // numbered one, the engine on the lowest.
-    const ttls = m.ttls.map((t, v) => (v < e.numVifs && e.vifUsed[v] && t < 255 ? t : 0));
-    e.addMfc(this.owner, { origin: m.origin, mcastgrp: m.mcastgrp, parent: m.parent, ttls }, false);
-    this.clearSlotsAbove(e.findEntry(m.origin, m.mcastgrp));
+    const ttls = this.ttlScratch;
+    for (let v = 0; v < L.MAXVIFS; v++) {
+      const t = optval[MFC_TTLS + v];
+      ttls[v] = v < e.numVifs && e.vifUsed[v] && t < 255 ? t : 0;
+    }
+    this.clearSlotsAbove(e.addMfcWords(this.owner, origin, group, parent, ttls));
     return OK;
   }
+  private readonly ttlScratch = new Uint8Array(L.MAXVIFS);
 
   protected delMfc(optval: Buffer): Reply {
     if (optval.length !== L.MFCCTL_SIZE) return no('EINVAL', `MRT_DEL_MFC takes a ${L.MFCCTL_SIZE}-byte mfcctl, not ${optval.length} bytes`);
