@@ -22,7 +22,7 @@ export function labMissing(): string | null {
 /** Compiles a C tool of tools/ into dir; returns its path. */
 export function compile(dir: string, name: string, extra: string[] = []): string {
   const out = join(dir, name);
-  const r = spawnSync('cc', ['-O2', '-Wall', '-o', out, join(ROOT, 'test', 'exec', 'tools', `${name}.c`), ...extra], { encoding: 'utf8' });
+  const r = spawnSync('cc', ['-O2', '-Wall', '-o', out, join(ROOT, 'test', 'exec', 'tools', `${name}.c`), ...extra, '-lpthread'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`cc ${name}.c failed:\n${r.stderr}`);
   return out;
 }

@@ -55,6 +55,10 @@ describe('preload library', { skip: skip ?? false }, () => {
     assert.equal(await p.q(`setint 0 ${IPPROTO_IP} ${MRT_ADD_MFC_PROXY} 1`), 'err ENOPROTOOPT');
     assert.equal(await p.q(`setint 0 ${IPPROTO_IP} ${MRT_ASSERT} 1`), 'ok');
     assert.equal(await p.q(`getint 0 ${IPPROTO_IP} ${MRT_ASSERT}`), 'ok 1 len=4');
+    // SIOCGETSGCNT (SIOCPROTOPRIVATE+1) from the daemon; Linux's answer for no entry
+    assert.equal(await p.q('addmfc 0 198.51.100.1 239.1.1.1 0'), 'ok');
+    assert.equal(await p.q('sgcnt 0 198.51.100.1 239.1.1.1'), 'ok pkts=0 bytes=0 wrong_if=0');
+    assert.equal(await p.q('sgcnt 0 198.51.100.2 239.1.1.1'), 'err EADDRNOTAVAIL');
     assert.match(lab.daemon.log, /rsock_probe \(pid \d+\) owns the ipv4 routing socket/);
     await closeAndWait(p, 'ipv4');
   });
@@ -145,6 +149,8 @@ describe('preload library', { skip: skip ?? false }, () => {
     assert.match(await p.q(`getint 0 ${IPPROTO_IPV6} ${MRT_VERSION}`), /^ok \d+ len=4$/);
     assert.equal(await p.q(`addvif 0 0 ${lab.ifindex}`), 'ok');
     assert.equal(await p.q(`setint 0 ${IPPROTO_IPV6} ${IPV6_RECVPKTINFO} 1`), 'ok');
+    assert.equal(await p.q('addmfc 0 2001:db8::4 ff0e::1:1 0'), 'ok');
+    assert.equal(await p.q('sgcnt 0 2001:db8::4 ff0e::1:1'), 'ok pkts=0 bytes=0 wrong_if=0'); // SIOCGETSGCNT_IN6
     assert.equal(await p.q('calls 0 add 2001:db8::5 ff0e::1:1 0 del 2001:db8::6 ff0e::1:1 add 2001:db8::6 ff0e::1:1 40 ver'), 'ok 0 ENOENT ENFILE 0');
     // ip6mr checks optlen < sizeof(mf6cctl), not !=: a longer struct is taken
     assert.equal(await p.q('mfclen 0 91'), 'err EINVAL');
@@ -193,6 +199,15 @@ describe('preload library', { skip: skip ?? false }, () => {
     assert.doesNotMatch(p.stderr, /mrsh-preload/);
     await closeAndWait(p, 'ipv4');
     assert.match(lab.daemon.log, /100000 MFC entries/);
+  });
+
+  it('threads share the socket: every reply reaches its caller', async () => {
+    const p = await owner(4);
+    assert.equal(await p.q('threads 0 4 2000', 120000), 'ok fails=0');
+    assert.equal(await p.q('calls 0 ver'), 'ok 0');
+    assert.doesNotMatch(p.stderr, /mrsh-preload/);
+    await closeAndWait(p, 'ipv4');
+    assert.match(lab.daemon.log, /closed its ipv4 routing socket: 0 vifs, 8000 MFC entries/);
   });
 
   it('dup keeps the socket: the daemon sees the close only when the last fd goes', async () => {

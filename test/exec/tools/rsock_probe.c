@@ -11,6 +11,7 @@
  *   addmfc I SRC GRP PARENT [OIF..]  | delmfc I SRC GRP | mfclen I LEN (a bad optlen)
  *   pipeline I N                     N adds (S = 198.51.100.x / 2001:db8::x), timed
  *   calls I OP...                    several calls in a row, answers on one line
+ *   threads I T K                    T threads of K adds each, a getsockopt every 100
  *   read I LEN | recvfrom I LEN | recvmsg I LEN [peek] [trunc] | nonblock I (fcntl)
  *   wait I poll|select|epoll MS      -> ok readable | ok timeout
  *   recvmmsg I N LEN                 -> ok COUNT LEN[t]...  (t: MSG_TRUNC)
@@ -23,6 +24,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +89,24 @@ static double now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void *thread_adds(void *arg) {
+  struct job {
+    int sock, t, k, fails;
+  } *j = arg;
+  char src[64], grp[64];
+  for (int k = 0; k < j->k; k++) {
+    snprintf(src, sizeof src, "198.51.100.%d", j->t + 1);
+    snprintf(grp, sizeof grp, "239.9.%d.%d", k >> 8, k & 255);
+    j->fails += setmfc(j->sock, MRT_ADD_MFC, src, grp, 0, NULL, 0) != 0;
+    if (k % 100 == 99) {
+      int v = 0;
+      socklen_t len = sizeof v;
+      j->fails += getsockopt(fds[j->sock], level(j->sock), 206, &v, &len) != 0 || v != 0x305 || len != 4;
+    }
+  }
+  return NULL;
 }
 
 static void show_datagram(int i, ssize_t n, const uint8_t *buf, size_t len, struct msghdr *m, const void *from) {
@@ -187,6 +207,16 @@ static void command(char **w, int n) {
     getsockopt(fds[i], level(i), 206 /* MRT_VERSION: waits for all before it */, &v, &len);
     double t2 = now();
     printf("ok fails=%d calls_per_s=%.0f done_per_s=%.0f\n", fails, count / (t1 - t0), count / (t2 - t0));
+  } else if (!strcmp(c, "threads") && n >= 4) {
+    /* T threads, each K adds of its own (S,G) and a getsockopt after every 100: the
+     * library's one lock must keep each reply with its caller */
+    enum { MAXT = 16 };
+    static struct job { int sock, t, k, fails; } jobs[MAXT];
+    int nt = atoi(w[2]) < MAXT ? atoi(w[2]) : MAXT, fails = 0;
+    pthread_t th[MAXT];
+    for (int t = 0; t < nt; t++) jobs[t] = (struct job){i, t, atoi(w[3]), 0}, pthread_create(&th[t], NULL, thread_adds, &jobs[t]);
+    for (int t = 0; t < nt; t++) pthread_join(th[t], NULL), fails += jobs[t].fails;
+    printf("ok fails=%d\n", fails);
   } else if (!strcmp(c, "calls")) {
     /* "calls I add S G P | del S G | ..." with ';' between calls */
     char out[4096] = "ok";
