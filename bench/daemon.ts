@@ -29,7 +29,7 @@ import { mkdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ControlClient } from '../src/control/client.js';
-import { A, CLI, Lab, MrshDaemon, Smcrouted, mrshExecMissing, poll, smcrouteMissing, type Mode } from '../test/e2e/smcroute-lab.js';
+import { A, INSTALLED_CLI as CLI, Lab, MrshDaemon, Smcrouted, mrshExecMissing, poll, smcrouteMissing, type Mode } from '../test/e2e/smcroute-lab.js';
 import { sh } from '../test/links/helpers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -114,7 +114,7 @@ async function mfcAdds(lab: Lab, mrshOk: boolean): Promise<{ kernel: number[]; m
     res.kernel.push(kr.adds_per_s);
     if (!mrshOk) continue;
     // a fresh daemon per pair: every run starts on an empty table
-    const d = new MrshDaemon(lab, `adds${p}`, m.ns);
+    const d = new MrshDaemon(lab, `adds${p}`, m.ns, CLI);
     try {
       await d.ready();
       const r = await spawnAsync('ip', ['netns', 'exec', m.ns, ...CLI, 'exec', '--socket', d.socket, '--', ...argv(m.ifindex)], 180_000);
@@ -226,7 +226,7 @@ class LineChild {
 const latencySource = (i: number): string => `192.0.2.${10 + i}`;
 
 async function latencyRound(lab: Lab, mode: Mode, round: number): Promise<{ ms: number[]; lost: number; heldFirst: number }> {
-  const d = mode === 'mrsh' ? new MrshDaemon(lab, `lat${round}`) : null;
+  const d = mode === 'mrsh' ? new MrshDaemon(lab, `lat${round}`, lab.R, CLI) : null;
   let s: Smcrouted | null = null;
   const rx = new LineChild(lab, lab.O[0]!, PROBE_RECEIVER, [LAT_GROUP, String(LAT_PORT), A.o4[0]!]);
   const tx = new LineChild(lab, lab.S, PROBE_SENDER, [LAT_GROUP, String(LAT_PORT), String(GAP_MS), String(MAX_PER_SAMPLE)]);
@@ -320,7 +320,7 @@ function ladder(lab: Lab): { pps: number; offered: number; loss: number; limit: 
 }
 
 async function forwardRuns(lab: Lab): Promise<{ smcroute: number[]; static: number[]; detail: string[] }> {
-  const d = new MrshDaemon(lab, 'pps');
+  const d = new MrshDaemon(lab, 'pps', lab.R, CLI);
   const res = { smcroute: [] as number[], static: [] as number[], detail: [] as string[] };
   try {
     await d.ready();

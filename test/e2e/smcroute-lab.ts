@@ -22,6 +22,8 @@ export type { UdpReceiver };
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 export const CLI = [process.execPath, '--import', 'tsx', join(ROOT, 'src/cli.ts')];
+/** mrsh as installed (bin/mrsh.js runs the compiled dist/ when it is current): for benches */
+export const INSTALLED_CLI = [process.execPath, join(ROOT, 'bin/mrsh.js')];
 
 export const SMCROUTED = ['/usr/sbin/smcrouted', '/usr/bin/smcrouted'].find((p) => existsSync(p)) ?? 'smcrouted';
 export const SMCROUTECTL = ['/usr/sbin/smcroutectl', '/usr/bin/smcroutectl'].find((p) => existsSync(p)) ?? 'smcroutectl';
@@ -395,10 +397,11 @@ export class MrshDaemon {
     readonly lab: Lab,
     tag: string,
     readonly ns = lab.R,
+    cli: string[] = CLI,
   ) {
     this.socket = join(lab.dir, `${tag}.mrsh.sock`);
     this.child = lab.track(
-      spawn('ip', ['netns', 'exec', ns, ...CLI, 'daemon', '--socket', this.socket], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], detached: true }),
+      spawn('ip', ['netns', 'exec', ns, ...cli, 'daemon', '--socket', this.socket], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], detached: true }),
     );
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.log += d));
     this.exited = new Promise((r) => (this.child.exitCode !== null ? r() : this.child.once('exit', () => r())));
