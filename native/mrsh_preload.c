@@ -327,7 +327,12 @@ static int request(struct msock *s, int op, int level, int name, const void *pay
   }
   if (!async) return read_replies(s, q.seq, out, cap, outlen);
   /* a program that only pipelines still hears about mismatches, at one syscall in 64 */
-  if (++s->async_since_drain >= 64) s->async_since_drain = 0, read_replies(s, 0, NULL, 0, NULL);
+  if (++s->async_since_drain >= 64) {
+    int saved = errno; /* its EAGAIN is no business of a call that succeeded */
+    s->async_since_drain = 0;
+    read_replies(s, 0, NULL, 0, NULL);
+    errno = saved;
+  }
   return expect;
 }
 
