@@ -23,6 +23,7 @@
 #include "mrsh_rsock_proto.h"
 #include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/filter.h>
@@ -562,9 +563,15 @@ static ssize_t data_recvmsg(struct msock *s, int fd, struct msghdr *m, int flags
   ssize_t n = REAL(recvmsg)(fd, &k, flags);
   if (n < 0) return n;
   m->msg_flags = k.msg_flags;
-  if (n == 0) { /* mrsh went away; a raw socket has no EOF, so say it once */
+  if (n == 0) {
+    /* mrsh went away, and every route with it. A raw socket has no EOF: a daemon would spin
+     * on it believing its routes are in place, so it is ended (SIGTERM, which it may catch
+     * to clean up) for its supervisor to start it again beside a new mrsh. */
     static int said;
-    if (!said++) fprintf(stderr, "mrsh-preload: mrsh closed the routing socket\n");
+    if (!said++) {
+      fprintf(stderr, "mrsh-preload: mrsh closed the routing socket (its daemon stopped): the routes are gone, ending this program\n");
+      raise(SIGTERM);
+    }
     m->msg_controllen = 0;
     if (m->msg_name) m->msg_namelen = 0;
     return 0;

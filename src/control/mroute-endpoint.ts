@@ -289,7 +289,9 @@ export class MrouteEndpoint {
     const v6 = s.family === 'inet6';
     const src = v6 ? parseIPv6(u.from) : be32(parseIPv4(u.from));
     const ifindex = u.vif >= 0 && u.vif < e.maxVifs ? Math.max(0, e.vifIf[u.vif]) : 0;
-    const n = this.io.seqpacketSend(s.data.fd, P.encodeData(P.DATA_UPCALL, ifindex, src, null, bytes));
+    // the destination of ipi_addr / ipi6_addr: the group (igmpmsg im_dst, mrt6msg im6_dst)
+    const dst = v6 ? bytes.subarray(24, 40) : bytes.subarray(16, 20);
+    const n = this.io.seqpacketSend(s.data.fd, P.encodeData(P.DATA_UPCALL, ifindex, src, dst, bytes));
     if (n < 0) {
       // the kernel's answer to a full receive buffer: the upcall is lost, and counted
       this.upcallsDropped++;

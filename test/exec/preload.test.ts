@@ -272,3 +272,28 @@ describe('preload library', { skip: skip ?? false }, () => {
     assert.equal(r.stderr, '', 'nothing reaches mrsh, nothing is said');
   });
 });
+
+describe('preload library when mrsh goes away', { skip: skip ?? false }, () => {
+  // made here, after the suite above removed its folders (cleanupDaemons removes them all)
+  let lab: Lab;
+  let bin = '';
+  before(async () => {
+    lab = new Lab();
+    bin = compile(tempDir(), 'rsock_probe');
+    await lab.open();
+  });
+  after(() => lab.close());
+
+  it('a daemon whose routes vanished with mrsh is told and ended, not left spinning on a socket that reads 0', async () => {
+    const p = lab.probe(bin);
+    assert.match(await p.q('open4'), /^ok 0 /);
+    assert.equal(await p.q('init 0'), 'ok');
+    lab.daemon.kill('SIGKILL'); // ip netns exec passes the signal on to mrsh
+    await lab.daemon.exited;
+    const exited = p.exited;
+    p.child.stdin!.write('read 0 128\n');
+    assert.equal(await exited, null, 'ended by a signal');
+    assert.equal(p.child.signalCode, 'SIGTERM');
+    assert.match(p.stderr, /mrsh-preload: mrsh closed the routing socket \(its daemon stopped\): the routes are gone, ending this program/);
+  });
+});
