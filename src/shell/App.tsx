@@ -123,9 +123,19 @@ export function App(props: AppProps) {
 
   // runs one line; a line that must wait (vif add on a real link) holds the ones after it
   const chain = useRef<Promise<void>>(Promise.resolve());
+  const [queued, setQueued] = useState(0);
   const runLine = useCallback(
     (text: string) => {
-      chain.current = chain.current.then(() => runNow(text));
+      setQueued((n) => n + 1);
+      chain.current = chain.current.then(() => {
+        setQueued((n) => n - 1);
+        return runNow(text);
+      });
+      // a lost daemon fails the request: say so, and keep the lines after it running
+      chain.current = chain.current.catch((e: Error) => {
+        setBusy(null);
+        print(`% ${e.message}`);
+      });
     },
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [],
@@ -188,7 +198,8 @@ export function App(props: AppProps) {
       } else setLine(ed.deleteForward(line));
       return;
     }
-    if (busy) return; // a command is running (vif add on a real link): keep keys out
+    // while a command runs the keys keep editing, and Enter queues the line behind it:
+    // every line typed ahead runs, in the order it was typed (runLine's chain)
     if (key.return) return submit();
     if (key.tab) {
       const r = tabComplete(grammar, line.text.slice(0, line.cursor));
@@ -257,7 +268,7 @@ export function App(props: AppProps) {
     <Box flexDirection="column" width={columns} height={rows}>
       <Scrollback lines={scroll} height={scrollH} offset={offset} />
       <UpcallPane snap={snap} height={paneH} width={columns} p={p} />
-      <StatusLine status={status} width={columns} busy={busy ? `running ${busy}` : monitor ? 'monitor (Ctrl-C stops)' : null} p={cursorPainter} />
+      <StatusLine status={status} width={columns} busy={busy ? `running ${busy}${queued ? `, ${queued} typed ahead` : ''}` : monitor ? 'monitor (Ctrl-C stops)' : null} p={cursorPainter} />
       <PromptLine prompt={PROMPT} line={line} width={columns} p={cursorPainter} busy={busy !== null} />
     </Box>
   );

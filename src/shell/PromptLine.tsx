@@ -15,10 +15,10 @@ export function promptView(prompt: string, s: LineState, width: number): { befor
 
 export function PromptLine(props: { prompt: string; line: LineState; width: number; p: Painter; busy: boolean }) {
   const v = promptView(props.prompt, props.line, props.width);
-  if (props.busy) return <Text wrap="truncate">{props.p.dim('…')}</Text>;
+  // a dim prompt while a command runs: what is typed now waits its turn
   return (
     <Text wrap="truncate">
-      {props.prompt}
+      {props.busy ? props.p.dim(props.prompt) : props.prompt}
       {v.before}
       {props.p.inverse(v.at)}
       {v.after}
