@@ -81,7 +81,9 @@ export class Grammar {
     this.commands = commands;
     const all: GNode[] = [];
     const first: GNode[] = [];
-    commands.forEach((c, i) => first.push(...compileSyntax(c.syntax, i, all)));
+    commands.forEach((c, i) => {
+      for (const src of [c.syntax, ...(c.aliases ?? [])]) first.push(...compileSyntax(src, i, all));
+    });
     finishGraph(all);
     this.root = { id: 0, kind: 'end', word: '', type: null, multi: false, once: false, next: first, cmd: -1 };
   }

@@ -48,7 +48,8 @@ function twin(
 ): CommandDef[] {
   const tail = rest ? ` ${rest}` : '';
   return [
-    { name: `show ${name}`, syntax: `show ${name}${tail}`, help, tokens, show: true, run: ({ router }, a) => run(router, a, 'inet') },
+    // `show ip X` is how IOS and FRR spell the IPv4 view
+    { name: `show ${name}`, syntax: `show ${name}${tail}`, aliases: [`show ip ${name}${tail}`], help, tokens, show: true, run: ({ router }, a) => run(router, a, 'inet') },
     {
       name: `show ipv6 ${name}`,
       syntax: `show ipv6 ${name}${tail}`,

@@ -25,6 +25,7 @@ export const TOKEN_HELP: Record<string, string> = {
   disable: 'turn off',
   ipv4: 'the IPv4 engine (vifs, mfcctl2, igmpmsg)',
   ipv6: 'the IPv6 engine (mifs, mf6cctl, mrt6msg)',
+  ip: 'IPv4 (as IOS and FRR say show ip ...)',
   'disable-wrongvif': 'MRT_MFC_FLAGS_DISABLE_WRONGVIF (0x1)',
   'border-vif': 'MRT_MFC_FLAGS_BORDER_VIF (0x2)',
   rp: 'RP address for in-engine PIM Register encapsulation (MRT_MFC_RP, 0x100)',

@@ -115,3 +115,15 @@ test('parser is fast: 100,000 mfc add lines well under a second', () => {
   const ms = performance.now() - t0;
   assert.ok(ms < 1000, `${ms} ms`);
 });
+
+test('show ip X is IPv4 as in IOS and FRR, show ipv6 X IPv6; a shared prefix is ambiguous', () => {
+  for (const l of ['show ip mroute', 'sh ip mr', 'sh ip mroute count', 'SH IP MR 239.1.1.1']) assert.equal(parse(l).command.name, 'show mroute', l);
+  assert.ok(parse('sh ip mroute count').args.has('count'));
+  for (const w of ['vif', 'mfc', 'statistics', 'pending']) assert.equal(parse(`sh ip ${w}`).command.name, `show ${w}`);
+  assert.equal(parse('sh ipv6 mr').command.name, 'show ipv6 mroute');
+  assert.equal(parse('sh ipv mr').command.name, 'show ipv6 mroute');
+  assert.equal(err('show i mroute').message, "Ambiguous command at 'i' (ip, ipv6)");
+  assert.equal(err('mrt init ipv').message, "Ambiguous command at 'ipv' (ipv4, ipv6)");
+  const help = g.complete('show ip').candidates.map((c) => c.word);
+  assert.deepEqual(help.filter((w) => w.startsWith('ip')), ['ip', 'ipv6']);
+});
