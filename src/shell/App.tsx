@@ -1,9 +1,10 @@
-// The interactive shell: scrollback, live upcall pane, status line and prompt, laid out to
-// the terminal's size (80x24 and up). Commands go through the same table as batch and
-// one-shot modes; this file only decides what to do with keys and results.
-import { Box, useApp, useInput, type Key } from 'ink';
+// The interactive shell: finished output goes into the terminal's scrollback; below it
+// the live part (upcall pane, status line, prompt) is redrawn, and only when it changes.
+// Commands go through the same table as batch and one-shot modes; this file only decides
+// what to do with keys and results.
+import { Box, useApp, useInput, useStdout, type Key } from 'ink';
 import { splitKeys } from './split-keys.js';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { execute, makeCtx, type ExecResult } from '../commands/exec.js';
 import { getGrammar } from '../commands/table.js';
 import type { RouterApi, UpcallType } from '../router/api.js';
@@ -15,15 +16,15 @@ import { helpLines, tabComplete } from './completion.js';
 import { appendHistory, loadHistory } from './history-file.js';
 import * as ed from './line-editor.js';
 import { PromptLine } from './PromptLine.js';
-import { Scrollback } from './Scrollback.js';
+import { append, Scrollback, type Transcript } from './Scrollback.js';
 import { StatusLine } from './StatusLine.js';
 import { UpcallPane } from './UpcallPane.js';
 import { useRouterStatus } from './useRouterStatus.js';
 import { useTerminalSize } from './useTerminalSize.js';
 import { useUpcallFeed } from './useUpcallFeed.js';
+import { caretLine, hardWrap } from './wrap.js';
 
 export const PROMPT = 'mrsh# ';
-const SCROLLBACK_MAX = 5000;
 
 export interface AppProps {
   /** an embedded router; or remote: a daemon's session (commands and the live view) */
@@ -37,7 +38,7 @@ export interface AppProps {
   onExit?: () => void;
 }
 
-/** rows of the upcall pane for a terminal height: smaller terminals keep more scrollback */
+/** rows of the upcall pane for a terminal height: smaller terminals keep more room for output */
 export function paneHeight(rows: number): number {
   return rows >= 40 ? 9 : rows >= 30 ? 7 : rows >= 20 ? 5 : 3;
 }
@@ -46,6 +47,7 @@ export function App(props: AppProps) {
   const router: LiveView = props.remote?.live ?? props.router!;
   const { exit } = useApp();
   const { columns, rows } = useTerminalSize();
+  const { write } = useStdout();
   const p = painter(props.color);
   const cursorPainter = painter(true);
   const ctx = useRef(props.router ? makeCtx(props.router) : null).current;
@@ -59,10 +61,16 @@ export function App(props: AppProps) {
     lineRef.current = s;
     setLineState(s);
   };
-  const [scroll, setScroll] = useState<string[]>(() => [
-    p.bold('mrsh') + ' multicast router shell. help lists the commands, ? what may come next, Tab completes.',
-  ]);
-  const [offset, setOffset] = useState(0);
+  const [transcript, setTranscript] = useState<Transcript>(() => ({
+    gen: 0,
+    items: [{ id: 0, text: p.bold('mrsh') + ' multicast router shell. help lists the commands, ? what may come next, Tab completes.' }],
+  }));
+  // how much of the transcript <Static> has written, so a new generation keeps the rest
+  const shown = useRef({ gen: 0, n: 0 });
+  useLayoutEffect(() => {
+    shown.current = { gen: transcript.gen, n: transcript.items.length };
+  }, [transcript]);
+  const nextId = useRef(1);
   const [busy, setBusy] = useState<string | null>(null);
   const [monitor, setMonitor] = useState<{ types: UpcallType[] | null; lastSeq: number } | null>(null);
   const history = useRef<string[]>(props.historyPath ? loadHistory(props.historyPath) : []);
@@ -73,13 +81,12 @@ export function App(props: AppProps) {
   const { status, refresh } = useRouterStatus(router);
 
   const print = useCallback((text: string | string[]) => {
-    const add = Array.isArray(text) ? text : text.split('\n');
-    setScroll((s) => {
-      const next = s.concat(add);
-      return next.length > SCROLLBACK_MAX ? next.slice(next.length - SCROLLBACK_MAX) : next;
-    });
-    setOffset(0);
+    const add = Array.isArray(text) ? text.join('\n') : text;
+    const id = nextId.current++;
+    setTranscript((t) => append(t, add, id, shown.current));
   }, []);
+  /** a line after the prompt, wrapped as the terminal would, so a caret finds its column */
+  const echo = useCallback((text: string) => print(hardWrap(PROMPT + text, columns)), [print, columns]);
 
   // monitor mode: append the events that arrived since the last render, coalesced
   useEffect(() => {
@@ -112,7 +119,8 @@ export function App(props: AppProps) {
       if (!r.ok) {
         // the line is on screen just above, after the prompt: only the caret and message
         const e = r.error;
-        print(e.offset === null ? `% ${e.message}` : [`${' '.repeat(PROMPT.length + e.offset)}^`, `% ${e.message}`]);
+        const caret = e.offset === null ? null : caretLine(PROMPT.length + text.length, PROMPT.length + e.offset, columns);
+        print(caret === null ? `% ${e.message}` : [caret, `% ${e.message}`]);
         return;
       }
       const out = present(r, text, { color: props.color, json: false, width: columns });
@@ -144,7 +152,7 @@ export function App(props: AppProps) {
   const runNow = (text: string) => runNowRef.current(text);
 
   runNowRef.current = (text: string) => {
-    print(PROMPT + text);
+    echo(text);
     if (text.trim() === '') return;
     const h = history.current;
     if (h[h.length - 1] !== text) {
@@ -185,7 +193,7 @@ export function App(props: AppProps) {
         setMonitor(null);
         print(p.dim('monitor stopped'));
       } else {
-        print(`${PROMPT}${line.text}^C`);
+        echo(`${line.text}^C`);
         setLine(ed.EMPTY_LINE);
         histPos.current = -1;
       }
@@ -204,7 +212,7 @@ export function App(props: AppProps) {
     if (key.tab) {
       const r = tabComplete(grammar, line.text.slice(0, line.cursor));
       if (r.list) {
-        print(PROMPT + line.text);
+        echo(line.text);
         print(helpLines(grammar, line.text.slice(0, line.cursor), columns));
       }
       setLine({ text: r.text + line.text.slice(line.cursor), cursor: r.text.length });
@@ -232,9 +240,6 @@ export function App(props: AppProps) {
       }
       return;
     }
-    const page = Math.max(1, rows - paneHeight(rows) - 3);
-    if (key.pageUp) return setOffset((o) => Math.min(Math.max(0, scroll.length - page), o + page));
-    if (key.pageDown) return setOffset((o) => Math.max(0, o - page));
     if (key.leftArrow || (key.ctrl && input === 'b')) return setLine(ed.left(line));
     if (key.rightArrow || (key.ctrl && input === 'f')) return setLine(ed.right(line));
     if (key.home || (key.ctrl && input === 'a')) return setLine(ed.home(line));
@@ -242,12 +247,13 @@ export function App(props: AppProps) {
     if (key.ctrl && input === 'u') return setLine(ed.killToStart(line));
     if (key.ctrl && input === 'k') return setLine(ed.killToEnd(line));
     if (key.ctrl && input === 'w') return setLine(ed.killWord(line));
-    if (key.ctrl && input === 'l') return setScroll([]);
+    // clear the screen; the scrollback keeps what was on it, and Ink redraws the live part
+    if (key.ctrl && input === 'l') return write('\x1b[H\x1b[2J');
     // terminals send DEL (0x7f) for Backspace, which Ink reports as delete
     if (key.backspace || key.delete) return setLine(ed.backspace(line));
     if (key.ctrl || key.meta || key.escape) return;
     if (input === '?') {
-      print(PROMPT + line.text + '?');
+      echo(line.text + '?');
       print(helpLines(grammar, line.text.slice(0, line.cursor), columns));
       return;
     }
@@ -263,10 +269,9 @@ export function App(props: AppProps) {
   };
 
   const paneH = paneHeight(rows);
-  const scrollH = Math.max(1, rows - paneH - 2);
   return (
-    <Box flexDirection="column" width={columns} height={rows}>
-      <Scrollback lines={scroll} height={scrollH} offset={offset} />
+    <Box flexDirection="column" width={columns}>
+      <Scrollback transcript={transcript} width={columns} />
       <UpcallPane snap={snap} height={paneH} width={columns} p={p} />
       <StatusLine status={status} width={columns} busy={busy ? `running ${busy}${queued ? `, ${queued} typed ahead` : ''}` : monitor ? 'monitor (Ctrl-C stops)' : null} p={cursorPainter} />
       <PromptLine prompt={PROMPT} line={line} width={columns} p={cursorPainter} busy={busy !== null} />

@@ -1,5 +1,6 @@
 // Tab and `?` over the command grammar: what the prompt does with Grammar.complete().
 import type { Candidate, Grammar } from '../commands/grammar.js';
+import { wrap } from '../format/misc.js';
 
 export interface TabResult {
   /** the new line (unchanged when nothing could be completed) */
@@ -38,8 +39,11 @@ export function helpLines(g: Grammar, text: string, width: number): string[] {
   const { candidates } = g.complete(text);
   if (candidates.length === 0) return ['% Unrecognized command'];
   const w = Math.min(24, Math.max(...candidates.map((c) => c.word.length)));
-  return candidates.map((c) => {
-    const line = `  ${c.word.padEnd(w)}  ${c.help}`;
-    return line.length > width ? `${line.slice(0, width - 1)}…` : line;
+  // a help text longer than the terminal is wide goes on below its column, never cut
+  const indent = w + 4;
+  const room = Math.max(20, width - indent);
+  return candidates.flatMap((c) => {
+    const [first, ...rest] = wrap(c.help, room);
+    return [`  ${c.word.padEnd(w)}  ${first ?? ''}`, ...rest.map((l) => ' '.repeat(indent) + l)];
   });
 }
