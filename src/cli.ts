@@ -14,6 +14,7 @@ import type { RouterApi, UpcallEvent } from './router/api.js';
 import type { LiveView, RemoteSession } from './control/remote.js';
 import { present } from './format/present.js';
 import { wantColor } from './format/style.js';
+import { mrshVersion } from './commands/version.js';
 
 export const EXIT_OK = 0;
 export const EXIT_COMMAND = 1;
@@ -242,7 +243,7 @@ export async function main(argv: string[]): Promise<number> {
     .strictOptions()
     .help('help')
     .alias('help', 'h')
-    .version(false)
+    .version('version', 'print the version and exit', mrshVersion())
     .exitProcess(false)
     .fail((msg, err) => {
       usageError = msg ?? err?.message ?? 'usage error';
@@ -252,7 +253,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`mrsh: ${usageError}\n${await y.getHelp()}\n`);
     return EXIT_USAGE;
   }
-  if (a.help) return EXIT_OK;
+  if (a.help || a.version) return EXIT_OK;
   const o: Opts = {
     file: a.file,
     keepGoing: a['keep-going'],

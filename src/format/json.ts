@@ -99,6 +99,12 @@ export function toJson(out: Output): Record<string, unknown> {
       const { kind: _k, ...rest } = out;
       return { ...base, ...rest };
     }
+    case 'version': {
+      const { kind: _k, ...rest } = out;
+      return { ...base, ...rest };
+    }
+    case 'mode':
+      return { ...base, mode: out.mode };
     case 'exit':
       return base;
   }

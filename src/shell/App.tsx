@@ -25,6 +25,8 @@ import { useUpcallFeed } from './useUpcallFeed.js';
 import { caretLine, hardWrap } from './wrap.js';
 
 export const PROMPT = 'mrsh# ';
+/** after `configure terminal`, until `end`: the commands are the same, only the prompt says so */
+export const CONFIG_PROMPT = 'mrsh(config)# ';
 
 export interface AppProps {
   /** an embedded router; or remote: a daemon's session (commands and the live view) */
@@ -71,6 +73,9 @@ export function App(props: AppProps) {
     shown.current = { gen: transcript.gen, n: transcript.items.length };
   }, [transcript]);
   const nextId = useRef(1);
+  // the prompt a line is echoed after; a ref, so a line queued behind `conf t` sees it at once
+  const [prompt, setPrompt] = useState(PROMPT);
+  const promptRef = useRef(PROMPT);
   const [busy, setBusy] = useState<string | null>(null);
   const [monitor, setMonitor] = useState<{ types: UpcallType[] | null; lastSeq: number } | null>(null);
   const history = useRef<string[]>(props.historyPath ? loadHistory(props.historyPath) : []);
@@ -86,7 +91,7 @@ export function App(props: AppProps) {
     setTranscript((t) => append(t, add, id, shown.current));
   }, []);
   /** a line after the prompt, wrapped as the terminal would, so a caret finds its column */
-  const echo = useCallback((text: string) => print(hardWrap(PROMPT + text, columns)), [print, columns]);
+  const echo = useCallback((text: string) => print(hardWrap(promptRef.current + text, columns)), [print, columns]);
 
   // monitor mode: append the events that arrived since the last render, coalesced
   useEffect(() => {
@@ -105,9 +110,20 @@ export function App(props: AppProps) {
     (r: ExecResult, text: string) => {
       setBusy(null);
       refresh();
+      // as on IOS, exit in configuration mode goes back to exec mode; quit and Ctrl-D leave
+      if (r.ok && r.output.kind === 'exit' && promptRef.current === CONFIG_PROMPT && r.parsed.command.name === 'exit') {
+        promptRef.current = PROMPT;
+        setPrompt(PROMPT);
+        return;
+      }
       if (r.ok && r.output.kind === 'exit') {
         props.onExit?.();
         exit();
+        return;
+      }
+      if (r.ok && r.output.kind === 'mode') {
+        promptRef.current = r.output.mode === 'config' ? CONFIG_PROMPT : PROMPT;
+        setPrompt(promptRef.current);
         return;
       }
       if (r.ok && r.output.kind === 'monitor') {
@@ -119,7 +135,8 @@ export function App(props: AppProps) {
       if (!r.ok) {
         // the line is on screen just above, after the prompt: only the caret and message
         const e = r.error;
-        const caret = e.offset === null ? null : caretLine(PROMPT.length + text.length, PROMPT.length + e.offset, columns);
+        const at = promptRef.current.length;
+        const caret = e.offset === null ? null : caretLine(at + text.length, at + e.offset, columns);
         print(caret === null ? `% ${e.message}` : [caret, `% ${e.message}`]);
         return;
       }
@@ -274,7 +291,7 @@ export function App(props: AppProps) {
       <Scrollback transcript={transcript} width={columns} />
       <UpcallPane snap={snap} height={paneH} width={columns} p={p} />
       <StatusLine status={status} width={columns} busy={busy ? `running ${busy}${queued ? `, ${queued} typed ahead` : ''}` : monitor ? 'monitor (Ctrl-C stops)' : null} p={cursorPainter} />
-      <PromptLine prompt={PROMPT} line={line} width={columns} p={cursorPainter} busy={busy !== null} />
+      <PromptLine prompt={prompt} line={line} width={columns} p={cursorPainter} busy={busy !== null} />
     </Box>
   );
 }

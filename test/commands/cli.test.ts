@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -61,4 +61,10 @@ test('batch from -f and from stdin; FILE:LINE on error; --check', () => {
   assert.equal(ok.err, `${g}: 3 commands OK\n`);
   const j = mrsh(['-f', g, '--json']);
   assert.equal(JSON.parse(j.out).vifs.length, 1);
+});
+
+test('mrsh --version prints the package version', () => {
+  const r = mrsh(['--version']);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out.trim(), JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
 });

@@ -78,7 +78,7 @@ test('errors point at the offending token', () => {
 test('pipes: | json, | include', () => {
   assert.equal(parse('show vif | json').pipe.json, true);
   assert.equal(parse('show vif | j').pipe.json, true);
-  assert.equal(parse('show mroute | include eth1').pipe.include, 'eth1');
+  assert.equal(parse('show mroute | include eth1').pipe.include?.source, 'eth1');
 });
 
 test('? lists what may follow, with help', () => {

@@ -160,3 +160,26 @@ test('idle costs nothing: no frame is drawn while nothing changes', async () => 
   await t.router.close();
   }
 });
+
+test('conf t gives the mrsh(config)# prompt, commands keep their meaning, do and end', async () => {
+  const t = await testRouter();
+  const ui = render(<App router={t.router} color={false} historyPath={null} />);
+  try {
+    await waitFor(ui.lastFrame, (s) => s.includes('mrsh# '));
+    await type(ui.stdin, 'conf t\r');
+    await waitFor(ui.lastFrame, (s) => s.split('\n').at(-1)!.startsWith('mrsh(config)# '));
+    await type(ui.stdin, 'mrt init\r');
+    await type(ui.stdin, 'do show mrt\r');
+    let f = await waitFor(ui.lastFrame, (s) => s.includes('mrsh(config)# do show mrt') && /IPv4\s+on/i.test(s));
+    assert.ok(f.includes('mrsh(config)# mrt init'));
+    await type(ui.stdin, 'exit\r');
+    f = await waitFor(ui.lastFrame, (s) => s.split('\n').at(-1)!.startsWith('mrsh# '));
+    await type(ui.stdin, 'conf t\r');
+    await type(ui.stdin, 'end\r');
+    f = await waitFor(ui.lastFrame, (s) => s.includes('mrsh(config)# end') && s.split('\n').at(-1)!.startsWith('mrsh# '));
+    assert.ok(t.router.status().inet.initialized);
+  } finally {
+    ui.unmount();
+    await t.router.close();
+  }
+});
