@@ -32,6 +32,8 @@ export interface Candidate {
   word: string;
   help: string;
   kind: 'kw' | 'param' | 'end';
+  /** a parameter the partial word is not yet a value of (listed only when asked for) */
+  unfit?: boolean;
 }
 
 interface Bind {
@@ -191,7 +193,7 @@ export class Grammar {
    * What may come at the end of `line`: if the line ends in a space, everything that may
    * follow; otherwise completions of the last, partial word. `?` help and Tab share it.
    */
-  complete(line: string): { candidates: Candidate[]; partial: string; from: number } {
+  complete(line: string, unfitParams = false): { candidates: Candidate[]; partial: string; from: number } {
     const tokens = tokenize(line);
     const endsInSpace = line.length === 0 || line.endsWith(' ') || line.endsWith('\t');
     const partialTok = endsInSpace ? null : tokens.pop()!;
@@ -216,8 +218,9 @@ export class Grammar {
           if (n.word.startsWith(low) && !byWord.has(n.word)) byWord.set(n.word, { word: n.word, help: this.helpOf(n), kind: 'kw' });
         } else {
           const key = n.type!.display;
-          if ((!partial || n.type!.parse(partial) !== undefined) && !byWord.has(key))
-            byWord.set(key, { word: key, help: this.helpOf(n), kind: 'param' });
+          const fits = !partial || n.type!.parse(partial) !== undefined;
+          if ((fits || unfitParams) && (!byWord.has(key) || (fits && byWord.get(key)!.unfit)))
+            byWord.set(key, { word: key, help: this.helpOf(n), kind: 'param', ...(fits ? {} : { unfit: true }) });
         }
       }
     }

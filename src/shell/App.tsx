@@ -13,6 +13,7 @@ import { present } from '../format/present.js';
 import { painter } from '../format/style.js';
 import { upcallLine } from '../format/upcalls.js';
 import { helpLines, tabComplete } from './completion.js';
+import { stateWords } from './state-words.js';
 import { appendHistory, loadHistory } from './history-file.js';
 import * as ed from './line-editor.js';
 import { PromptLine } from './PromptLine.js';
@@ -55,6 +56,8 @@ export function App(props: AppProps) {
   const ctx = useRef(props.router ? makeCtx(props.router) : null).current;
   const exec = props.remote ? props.remote.exec : (text: string) => execute(text, ctx!);
   const grammar = getGrammar();
+  // Tab and ? offer vifs and addresses from the embedded router's state
+  const state = useRef(props.router ? stateWords(props.router) : undefined).current;
 
   const [line, setLineState] = useState<ed.LineState>(ed.EMPTY_LINE);
   // keys of one input chunk are handled in a row, so each must see the line the last left
@@ -227,10 +230,10 @@ export function App(props: AppProps) {
     // every line typed ahead runs, in the order it was typed (runLine's chain)
     if (key.return) return submit();
     if (key.tab) {
-      const r = tabComplete(grammar, line.text.slice(0, line.cursor));
+      const r = tabComplete(grammar, line.text.slice(0, line.cursor), state);
       if (r.list) {
         echo(line.text);
-        print(helpLines(grammar, line.text.slice(0, line.cursor), columns));
+        print(helpLines(grammar, line.text.slice(0, line.cursor), columns, state));
       }
       setLine({ text: r.text + line.text.slice(line.cursor), cursor: r.text.length });
       return;
@@ -271,7 +274,7 @@ export function App(props: AppProps) {
     if (key.ctrl || key.meta || key.escape) return;
     if (input === '?') {
       echo(line.text + '?');
-      print(helpLines(grammar, line.text.slice(0, line.cursor), columns));
+      print(helpLines(grammar, line.text.slice(0, line.cursor), columns, state));
       return;
     }
     if (input) {
