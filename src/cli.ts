@@ -143,6 +143,11 @@ async function oneShot(o: Opts): Promise<number> {
     if (r.ok && r.output.kind === 'monitor') return await monitor(router, r.output.types, o.json || parsed.pipe.json, color);
     const p = present(r, line, { color, json: o.json, width: process.stdout.columns });
     if (p.text !== null) (p.error ? process.stderr : process.stdout).write(`${p.text}\n`);
+    // a script that thinks it configured a router must not be silently wrong
+    if (r.ok && parsed.command.mutates) {
+      const { defaultSocketPath } = await import('./control/socket-path.js');
+      process.stderr.write(`mrsh: no router running at ${o.socket ?? defaultSocketPath()}: this change applied to a router that exits with this command\n`);
+    }
     return p.error ? EXIT_COMMAND : EXIT_OK;
   } finally {
     await router.close();
