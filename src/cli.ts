@@ -196,7 +196,8 @@ async function interactive(o: Opts): Promise<number> {
   const { startShell } = await import('./shell/start.js');
   if (session) {
     try {
-      return await startShell({ remote: session });
+      const { defaultSocketPath } = await import('./control/socket-path.js');
+      return await startShell({ remote: session, socket: o.socket ?? defaultSocketPath() });
     } finally {
       session.close();
     }

@@ -24,10 +24,25 @@ import { useRouterStatus } from './useRouterStatus.js';
 import { useTerminalSize } from './useTerminalSize.js';
 import { useUpcallFeed } from './useUpcallFeed.js';
 import { caretLine, hardWrap } from './wrap.js';
+import type { LinkState } from './daemon-link.js';
+import { basename } from 'node:path';
 
 export const PROMPT = 'mrsh# ';
-/** after `configure terminal`, until `end`: the commands are the same, only the prompt says so */
-export const CONFIG_PROMPT = 'mrsh(config)# ';
+
+/**
+ * `mrsh# `, or `mrsh@SOCKET# ` when attached to a daemon; after `configure terminal`,
+ * until `end`, `(config)` says so (the commands are the same).
+ */
+export function promptFor(attachedTo: string | null, config: boolean): string {
+  return `mrsh${attachedTo ? `@${basename(attachedTo)}` : ''}${config ? '(config)' : ''}# `;
+}
+
+/** how an attached shell learns that the daemon went away and came back */
+export interface Attachment {
+  socket: string;
+  state: LinkState;
+  onState(fn: (s: LinkState) => void): () => void;
+}
 
 export interface AppProps {
   /** an embedded router; or remote: a daemon's session (commands and the live view) */
@@ -39,6 +54,8 @@ export interface AppProps {
   /** render throttle of the live pane */
   paneIntervalMs?: number;
   onExit?: () => void;
+  /** attached to a daemon: its socket, and whether it answers */
+  attached?: Attachment;
 }
 
 /** rows of the upcall pane for a terminal height: smaller terminals keep more room for output */
@@ -68,7 +85,15 @@ export function App(props: AppProps) {
   };
   const [transcript, setTranscript] = useState<Transcript>(() => ({
     gen: 0,
-    items: [{ id: 0, text: p.bold('mrsh') + ' multicast router shell. help lists the commands, ? what may come next, Tab completes.' }],
+    items: [
+      {
+        id: 0,
+        text:
+          p.bold('mrsh') +
+          (props.attached ? ` multicast router shell, attached to the daemon at ${props.attached.socket}.` : ' multicast router shell.') +
+          ' help lists the commands, ? what may come next, Tab completes.',
+      },
+    ],
   }));
   // how much of the transcript <Static> has written, so a new generation keeps the rest
   const shown = useRef({ gen: 0, n: 0 });
@@ -77,8 +102,17 @@ export function App(props: AppProps) {
   }, [transcript]);
   const nextId = useRef(1);
   // the prompt a line is echoed after; a ref, so a line queued behind `conf t` sees it at once
-  const [prompt, setPrompt] = useState(PROMPT);
-  const promptRef = useRef(PROMPT);
+  const attachedTo = props.attached?.socket ?? null;
+  const [prompt, setPrompt] = useState(() => promptFor(attachedTo, false));
+  const promptRef = useRef(prompt);
+  const configMode = useRef(false);
+  const setMode = (config: boolean) => {
+    configMode.current = config;
+    promptRef.current = promptFor(attachedTo, config);
+    setPrompt(promptRef.current);
+  };
+  const [link, setLink] = useState<LinkState>(props.attached?.state ?? 'attached');
+  useEffect(() => props.attached?.onState(setLink), [props.attached]);
   const [busy, setBusy] = useState<string | null>(null);
   const [monitor, setMonitor] = useState<{ types: UpcallType[] | null; lastSeq: number } | null>(null);
   const history = useRef<string[]>(props.historyPath ? loadHistory(props.historyPath) : []);
@@ -114,9 +148,8 @@ export function App(props: AppProps) {
       setBusy(null);
       refresh();
       // as on IOS, exit in configuration mode goes back to exec mode; quit and Ctrl-D leave
-      if (r.ok && r.output.kind === 'exit' && promptRef.current === CONFIG_PROMPT && r.parsed.command.name === 'exit') {
-        promptRef.current = PROMPT;
-        setPrompt(PROMPT);
+      if (r.ok && r.output.kind === 'exit' && configMode.current && r.parsed.command.name === 'exit') {
+        setMode(false);
         return;
       }
       if (r.ok && r.output.kind === 'exit') {
@@ -125,8 +158,7 @@ export function App(props: AppProps) {
         return;
       }
       if (r.ok && r.output.kind === 'mode') {
-        promptRef.current = r.output.mode === 'config' ? CONFIG_PROMPT : PROMPT;
-        setPrompt(promptRef.current);
+        setMode(r.output.mode === 'config');
         return;
       }
       if (r.ok && r.output.kind === 'monitor') {
@@ -293,7 +325,8 @@ export function App(props: AppProps) {
     <Box flexDirection="column" width={columns}>
       <Scrollback transcript={transcript} width={columns} />
       <UpcallPane snap={snap} height={paneH} width={columns} p={p} />
-      <StatusLine status={status} width={columns} busy={busy ? `running ${busy}${queued ? `, ${queued} typed ahead` : ''}` : monitor ? 'monitor (Ctrl-C stops)' : null} p={cursorPainter} />
+      <StatusLine status={status} width={columns} alert={link === 'lost' ? `DAEMON GONE (${attachedTo}), reconnecting` : null}
+        busy={busy ? `running ${busy}${queued ? `, ${queued} typed ahead` : ''}` : monitor ? 'monitor (Ctrl-C stops)' : null} p={cursorPainter} />
       <PromptLine prompt={prompt} line={line} width={columns} p={cursorPainter} busy={busy !== null} />
     </Box>
   );

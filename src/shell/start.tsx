@@ -6,16 +6,23 @@ import type { RouterApi } from '../router/api.js';
 import type { RemoteSession } from '../control/remote.js';
 import { wantColor } from '../format/style.js';
 import { App } from './App.js';
+import { DaemonLink } from './daemon-link.js';
 import { historyPath } from './history-file.js';
 
 /** an embedded router, or a daemon's session (the panes then follow its event stream) */
-export async function startShell(target: { router: RouterApi } | { remote: RemoteSession }): Promise<number> {
-  const where = 'router' in target ? { router: target.router } : { remote: { live: target.remote, exec: (l: string) => target.remote.exec(l) } };
+export async function startShell(target: { router: RouterApi } | { remote: RemoteSession; socket: string }): Promise<number> {
+  // attached: the link follows the daemon away and back (the session it is given is its first)
+  const link = 'remote' in target ? await DaemonLink.open(target.remote, target.socket) : null;
+  const where = link ? { remote: { live: link, exec: (l: string) => link.exec(l) }, attached: link } : { router: (target as { router: RouterApi }).router };
   const app = render(
     <App {...where} color={wantColor(process.stdout, process.env, false)} historyPath={historyPath()} />,
     // Ctrl-C cancels the line (or a monitor), it does not end the shell; Ctrl-D does
     { exitOnCtrlC: false, patchConsole: false, maxFps: 30, incrementalRendering: true },
   );
-  await app.waitUntilExit();
+  try {
+    await app.waitUntilExit();
+  } finally {
+    link?.close();
+  }
   return 0;
 }
