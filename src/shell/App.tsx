@@ -24,6 +24,7 @@ import { useRouterStatus } from './useRouterStatus.js';
 import { useTerminalSize } from './useTerminalSize.js';
 import { useUpcallFeed } from './useUpcallFeed.js';
 import { caretLine, hardWrap } from './wrap.js';
+import { visible } from '../format/visible.js';
 import type { LinkState } from './daemon-link.js';
 import { basename } from 'node:path';
 
@@ -128,7 +129,7 @@ export function App(props: AppProps) {
     setTranscript((t) => append(t, add, id, shown.current));
   }, []);
   /** a line after the prompt, wrapped as the terminal would, so a caret finds its column */
-  const echo = useCallback((text: string) => print(hardWrap(promptRef.current + text, columns)), [print, columns]);
+  const echo = useCallback((text: string) => print(hardWrap(promptRef.current + visible(text), columns)), [print, columns]);
 
   // monitor mode: append the events that arrived since the last render, coalesced
   useEffect(() => {
@@ -172,7 +173,7 @@ export function App(props: AppProps) {
         const e = r.error;
         const at = promptRef.current.length;
         const caret = e.offset === null ? null : caretLine(at + text.length, at + e.offset, columns);
-        print(caret === null ? `% ${e.message}` : [caret, `% ${e.message}`]);
+        print(caret === null ? `% ${visible(e.message)}` : [caret, `% ${visible(e.message)}`]);
         return;
       }
       const out = present(r, text, { color: props.color, json: false, width: columns });
