@@ -26,11 +26,11 @@ export const diagCommands: CommandDef[] = [
   {
     name: 'inject',
     syntax: 'inject <N:vifRef> <S:addr> <G:addr> {ttl <T:ttl> | size <Z:size> | count <C:count>}',
-    help: 'send test UDP datagrams into the engine as if they arrived on vif N (IPv6 addresses: on mif N)',
+    help: 'send test UDP datagrams into the engine as if they arrived on vif N (IPv6 addresses: on mif N); by default one 60-byte datagram (IPv6: 80) with TTL 64',
     tokens: {
       N: 'the arrival vif',
       T: 'TTL (hop limit) of the packets (default 64)',
-      Z: 'datagram size in bytes (default 100)',
+      Z: 'datagram size in bytes, IP header included (default 60; IPv6 80)',
       C: 'how many packets (default 1)',
     },
     show: true,

@@ -127,3 +127,21 @@ test('show ip X is IPv4 as in IOS and FRR, show ipv6 X IPv6; a shared prefix is 
   const help = g.complete('show ip').candidates.map((c) => c.word);
   assert.deepEqual(help.filter((w) => w.startsWith('ip')), ['ip', 'ipv6']);
 });
+
+test('? help never just repeats the keyword; optional parts look optional; help inject says 60 bytes', async () => {
+  const { displaySyntax } = await import('../../src/format/misc.js');
+  const seen: string[] = [];
+  const walk = (line: string, depth: number) => {
+    for (const c of g.complete(line).candidates) {
+      if (c.kind !== 'kw') continue;
+      if (c.help === c.word) seen.push(`${line}${c.word}`);
+      if (depth < 2) walk(`${line}${c.word} `, depth + 1);
+    }
+  };
+  walk('', 0);
+  assert.deepEqual(seen, []);
+  const inject = COMMANDS.find((c) => c.name === 'inject')!;
+  assert.equal(displaySyntax(inject.syntax), 'inject N S G [ttl T] [size Z] [count C]');
+  assert.match(inject.help, /60-byte/);
+  assert.match(inject.tokens!.Z, /default 60/);
+});
