@@ -130,3 +130,18 @@ test('JSON figures are rounded to what they mean', async () => {
     entries: [{ lastUsedAgoMs: 1, avg: 0.33 }],
   });
 });
+
+test('an empty show mroute is one line', async () => {
+  const t = await testRouter();
+  try {
+    for (const [line, want] of [
+      ['show mroute', 'IP Multicast Routing Table is empty'],
+      ['show ipv6 mroute', 'IPv6 Multicast Routing Table is empty'],
+    ]) {
+      const r = await t.run(line);
+      assert.equal(present(r, line, { color: false, json: false }).text, want);
+    }
+  } finally {
+    await t.router.close();
+  }
+});
