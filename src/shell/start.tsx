@@ -1,6 +1,8 @@
 // Mounts the Ink app on the terminal and resolves with the exit status when it leaves.
 // The shell runs inline, as vtysh does: what it prints stays in the terminal's scrollback
-// after it exits, and only the live part at the bottom is redrawn, line by line.
+// after it exits, and only the live part at the bottom is redrawn, when it changes.
+// (Ink's incrementalRendering is not used: with <Static> output above, it left stale
+// rows of the live part on screen.)
 import { render } from 'ink';
 import type { RouterApi } from '../router/api.js';
 import type { RemoteSession } from '../control/remote.js';
@@ -17,7 +19,7 @@ export async function startShell(target: { router: RouterApi } | { remote: Remot
   const app = render(
     <App {...where} color={wantColor(process.stdout, process.env, false)} historyPath={historyPath()} />,
     // Ctrl-C cancels the line (or a monitor), it does not end the shell; Ctrl-D does
-    { exitOnCtrlC: false, patchConsole: false, maxFps: 30, incrementalRendering: true },
+    { exitOnCtrlC: false, patchConsole: false, maxFps: 30 },
   );
   try {
     await app.waitUntilExit();
