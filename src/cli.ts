@@ -15,6 +15,7 @@ import type { RouterApi, UpcallEvent } from './router/api.js';
 import type { LiveView, RemoteSession } from './control/remote.js';
 import { present } from './format/present.js';
 import { wantColor } from './format/style.js';
+import { mrshVersion } from './commands/version.js';
 
 export const EXIT_OK = 0;
 export const EXIT_COMMAND = 1;
@@ -143,6 +144,11 @@ async function oneShot(o: Opts): Promise<number> {
     if (r.ok && r.output.kind === 'monitor') return await monitor(router, r.output.types, o.json || parsed.pipe.json, color);
     const p = present(r, line, { color, json: o.json, width: process.stdout.columns });
     if (p.text !== null) (p.error ? process.stderr : process.stdout).write(`${p.text}\n`);
+    // a script that thinks it configured a router must not be silently wrong
+    if (r.ok && parsed.command.mutates) {
+      const { defaultSocketPath } = await import('./control/socket-path.js');
+      process.stderr.write(`mrsh: no router running at ${o.socket ?? defaultSocketPath()}: this change applied to a router that exits with this command\n`);
+    }
     return p.error ? EXIT_COMMAND : EXIT_OK;
   } finally {
     await router.close();
@@ -191,7 +197,8 @@ async function interactive(o: Opts): Promise<number> {
   const { startShell } = await import('./shell/start.js');
   if (session) {
     try {
-      return await startShell({ remote: session });
+      const { defaultSocketPath } = await import('./control/socket-path.js');
+      return await startShell({ remote: session, socket: o.socket ?? defaultSocketPath() });
     } finally {
       session.close();
     }
@@ -245,7 +252,7 @@ export async function main(argv: string[]): Promise<number> {
     .strictOptions()
     .help('help')
     .alias('help', 'h')
-    .version(false)
+    .version('version', 'print the version and exit', mrshVersion())
     .exitProcess(false)
     .fail((msg, err) => {
       usageError = msg ?? err?.message ?? 'usage error';
@@ -255,7 +262,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`mrsh: ${usageError}\n${await y.getHelp()}\n`);
     return EXIT_USAGE;
   }
-  if (a.help) return EXIT_OK;
+  if (a.help || a.version) return EXIT_OK;
   const o: Opts = {
     file: a.file,
     keepGoing: a['keep-going'],

@@ -57,7 +57,8 @@ export async function runBatch(text: string, router: RouterApi, opts: BatchOpts)
       const [first, ...rest] = formatError(r.error, line, '    ').split('\n').reverse();
       // "% message" goes on the FILE:LINE line; the source line and caret follow it
       opts.onError([`${opts.name}:${lineNo}: ${first.replace(/^% /, '')}`, ...rest.reverse()].join('\n'));
-      if (!opts.keepGoing) {
+      // --check reports every line that would fail, not only the first
+      if (!opts.keepGoing && !opts.check) {
         res.stopped = true;
         break;
       }

@@ -62,8 +62,16 @@ export function diffOutput(file: string, plan: ReplacePlan, dryRun: boolean, dro
 
 export const configureCommands: CommandDef[] = [
   {
+    name: 'configure terminal',
+    syntax: 'configure terminal',
+    help: 'configuration mode, as on IOS: the prompt says mrsh(config)# and every command keeps its meaning; end leaves it',
+    tokens: { terminal: 'configure from this terminal' },
+    run: () => ({ kind: 'mode', mode: 'config' }),
+  },
+  {
     name: 'write memory',
     syntax: 'write memory',
+    aliases: ['write'],
     help: 'save the running config to the startup file, atomically (the old file or the new one, always whole)',
     run: ({ router }, a) => {
       if (!router.writeMemory) a.fail('memory', 'this router has no startup file');

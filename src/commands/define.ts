@@ -22,6 +22,8 @@ export interface CommandDef {
   name: string;
   /** the grammar (syntax.ts); starts with the words of `name` */
   syntax: string;
+  /** other spellings of the same command, each a full syntax string (`show ip mroute ...`) */
+  aliases?: string[];
   /** the syntax as people read it (help, man page) when the grammar says it less plainly */
   usage?: string;
   /** one line for `help` and the man page */

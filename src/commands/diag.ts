@@ -6,7 +6,7 @@ import { OK, call, kwFamily, sgFamily, type CommandDef } from './define.js';
 export const diagCommands: CommandDef[] = [
   {
     name: 'explain',
-    syntax: 'explain <S:addr> <G:addr> {ttl <T:ttl> | vif <N:vif>}',
+    syntax: 'explain <S:addr> <G:addr> {ttl <T:ttl> | vif <N:vifRef>}',
     help: 'why (S,G) is or is not forwarded: entry or pending, arrival vif vs parent, each oif\'s TTL threshold, vifs, filters',
     tokens: {
       T: 'TTL (hop limit) the packets arrive with (default 64)',
@@ -25,12 +25,12 @@ export const diagCommands: CommandDef[] = [
   },
   {
     name: 'inject',
-    syntax: 'inject <N:vif> <S:addr> <G:addr> {ttl <T:ttl> | size <Z:size> | count <C:count>}',
-    help: 'send test UDP datagrams into the engine as if they arrived on vif N (IPv6 addresses: on mif N)',
+    syntax: 'inject <N:vifRef> <S:addr> <G:addr> {ttl <T:ttl> | size <Z:size> | count <C:count>}',
+    help: 'send test UDP datagrams into the engine as if they arrived on vif N (IPv6 addresses: on mif N); by default one 60-byte datagram (IPv6: 80) with TTL 64',
     tokens: {
       N: 'the arrival vif',
       T: 'TTL (hop limit) of the packets (default 64)',
-      Z: 'datagram size in bytes (default 100)',
+      Z: 'datagram size in bytes, IP header included (default 60; IPv6 80)',
       C: 'how many packets (default 1)',
     },
     show: true,
@@ -47,7 +47,7 @@ export const diagCommands: CommandDef[] = [
   },
   {
     name: 'capture',
-    syntax: 'capture <N:vif> {ipv4 | ipv6 | last <C:count>}',
+    syntax: 'capture <N:vifRef> {ipv4 | ipv6 | last <C:count>}',
     help: 'the last packets the engine sent on vif N (ipv6: mif N), decoded header and hex',
     tokens: { C: 'how many of the most recent (default 10)' },
     show: true,

@@ -1,5 +1,6 @@
 // Errors of the command layer. Both kinds can name a token of the line so every mode can
 // show the line with a caret under the offending word.
+import { visible } from '../format/visible.js';
 
 /** the line did not parse: nothing was run */
 export class ParseError extends Error {
@@ -30,7 +31,7 @@ export type ShellError = ParseError | CommandError;
 
 /** `% message` preceded, when a token is known, by the line and a caret under the token */
 export function formatError(err: ShellError, line: string, indent = ''): string {
-  const msg = `% ${err.message}`;
+  const msg = `% ${visible(err.message)}`;
   if (err.offset === null) return msg;
-  return `${indent}${line}\n${indent}${' '.repeat(err.offset)}^\n${msg}`;
+  return `${indent}${visible(line)}\n${indent}${' '.repeat(err.offset)}^\n${msg}`;
 }

@@ -9,6 +9,7 @@ import { CommandError, ParseError, type ShellError } from './errors.js';
 import type { Parsed } from './grammar.js';
 import type { Output } from './output.js';
 import { COMMANDS, getGrammar } from './table.js';
+import { resolveVifNames } from './vif-names.js';
 
 export type ExecResult =
   | { ok: true; output: Output; parsed: Parsed }
@@ -52,6 +53,7 @@ export function run(parsed: Parsed, ctx: Ctx): ExecResult | Promise<ExecResult> 
     parsed,
   });
   try {
+    resolveVifNames(parsed.args, ctx.router, parsed.command.name);
     const out = parsed.command.run(ctx, parsed.args);
     if (out instanceof Promise) return out.then((output) => ({ ok: true as const, output, parsed }), fail);
     return { ok: true, output: out, parsed };

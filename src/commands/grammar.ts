@@ -15,14 +15,16 @@ export interface Token {
 export interface Parsed {
   command: CommandDef;
   args: Args;
-  /** `| json`, `| include WORD`: what the shell does with the output */
+  /** `| json`, `| include RE`: what the shell does with the output */
   pipe: Pipe;
 }
 
+/** `| include`, `| exclude` and `| begin` take regular expressions, as on IOS */
 export interface Pipe {
   json: boolean;
-  include: string | null;
-  exclude: string | null;
+  include: RegExp | null;
+  exclude: RegExp | null;
+  begin: RegExp | null;
 }
 
 export interface Candidate {
@@ -30,6 +32,8 @@ export interface Candidate {
   word: string;
   help: string;
   kind: 'kw' | 'param' | 'end';
+  /** a parameter the partial word is not yet a value of (listed only when asked for) */
+  unfit?: boolean;
 }
 
 interface Bind {
@@ -49,7 +53,8 @@ interface Thread {
  */
 const PREFERRED = new Set(['mroute']);
 
-const NO_PIPE: Pipe = { json: false, include: null, exclude: null };
+const NO_PIPE: Pipe = { json: false, include: null, exclude: null, begin: null };
+const JSON_PIPE: Pipe = { ...NO_PIPE, json: true };
 
 export function tokenize(line: string): Token[] {
   const out: Token[] = [];
@@ -81,7 +86,9 @@ export class Grammar {
     this.commands = commands;
     const all: GNode[] = [];
     const first: GNode[] = [];
-    commands.forEach((c, i) => first.push(...compileSyntax(c.syntax, i, all)));
+    commands.forEach((c, i) => {
+      for (const src of [c.syntax, ...(c.aliases ?? [])]) first.push(...compileSyntax(src, i, all));
+    });
     finishGraph(all);
     this.root = { id: 0, kind: 'end', word: '', type: null, multi: false, once: false, next: first, cmd: -1 };
   }
@@ -143,6 +150,8 @@ export class Grammar {
   /** Parses one line (without comments). Returns null for an empty line. */
   parse(line: string): Parsed | null {
     let tokens = tokenize(line);
+    // IOS's `do X` runs an exec command from configuration mode; here every mode is one
+    if (tokens.length > 1 && tokens[0].text.toLowerCase() === 'do') tokens = tokens.slice(1);
     if (tokens.length === 0) return null;
     let pipe = NO_PIPE;
     const bar = tokens.findIndex((t) => t.text === '|');
@@ -151,7 +160,25 @@ export class Grammar {
       tokens = tokens.slice(0, bar);
       if (tokens.length === 0) throw new ParseError('Missing command before |', 0);
     }
-    const threads = this.walk(tokens, line.length);
+    let threads: Thread[];
+    try {
+      threads = this.walk(tokens, line.length);
+    } catch (e) {
+      // FRR's `show ... json`: a trailing json on a show command is `| json`
+      const json = pipe === NO_PIPE && tokens.length > 1 && tokens[tokens.length - 1].text.toLowerCase() === 'json';
+      if (!json) throw e;
+      const p = this.parseTokens(tokens.slice(0, -1), line, JSON_PIPE);
+      if (!p.command.show) throw e;
+      return p;
+    }
+    return this.finish(threads, tokens, line, pipe);
+  }
+
+  private parseTokens(tokens: Token[], line: string, pipe: Pipe): Parsed {
+    return this.finish(this.walk(tokens, line.length), tokens, line, pipe);
+  }
+
+  private finish(threads: Thread[], tokens: Token[], line: string, pipe: Pipe): Parsed {
     for (const t of threads) {
       const end = t.node.next.find((n) => n.kind === 'end');
       if (!end) continue;
@@ -166,10 +193,11 @@ export class Grammar {
    * What may come at the end of `line`: if the line ends in a space, everything that may
    * follow; otherwise completions of the last, partial word. `?` help and Tab share it.
    */
-  complete(line: string): { candidates: Candidate[]; partial: string; from: number } {
+  complete(line: string, unfitParams = false): { candidates: Candidate[]; partial: string; from: number } {
     const tokens = tokenize(line);
     const endsInSpace = line.length === 0 || line.endsWith(' ') || line.endsWith('\t');
     const partialTok = endsInSpace ? null : tokens.pop()!;
+    if (tokens.length > 0 && tokens[0].text.toLowerCase() === 'do') tokens.shift();
     const partial = partialTok?.text ?? '';
     const from = partialTok ? partialTok.offset : line.length;
     if (tokens.some((t) => t.text === '|') || partial === '|') return { candidates: pipeCandidates(tokens, partial), partial, from };
@@ -190,8 +218,9 @@ export class Grammar {
           if (n.word.startsWith(low) && !byWord.has(n.word)) byWord.set(n.word, { word: n.word, help: this.helpOf(n), kind: 'kw' });
         } else {
           const key = n.type!.display;
-          if ((!partial || n.type!.parse(partial) !== undefined) && !byWord.has(key))
-            byWord.set(key, { word: key, help: this.helpOf(n), kind: 'param' });
+          const fits = !partial || n.type!.parse(partial) !== undefined;
+          if ((fits || unfitParams) && (!byWord.has(key) || (fits && byWord.get(key)!.unfit)))
+            byWord.set(key, { word: key, help: this.helpOf(n), kind: 'param', ...(fits ? {} : { unfit: true }) });
         }
       }
     }
@@ -235,7 +264,7 @@ function toArgs(b: Bind | null): Args {
   return a;
 }
 
-const PIPES = ['json', 'include', 'exclude'];
+const PIPES = ['json', 'include', 'exclude', 'begin'];
 
 function parsePipe(rest: Token[], bar: Token, lineLength: number): Pipe {
   if (rest.length === 0) throw new ParseError('Incomplete command after |', lineLength + 1);
@@ -243,16 +272,22 @@ function parsePipe(rest: Token[], bar: Token, lineLength: number): Pipe {
   const hits = PIPES.filter((p) => p.startsWith(w));
   if (hits.length !== 1) {
     const what = hits.length ? 'Ambiguous' : 'Invalid input';
-    throw new ParseError(`${what} at '${rest[0].text}' (after | comes json, include WORD or exclude WORD)`, rest[0].offset);
+    throw new ParseError(`${what} at '${rest[0].text}' (after | comes json, include RE, exclude RE or begin RE)`, rest[0].offset);
   }
   void bar;
   if (hits[0] === 'json') {
     if (rest.length > 1) throw new ParseError(`Invalid input at '${rest[1].text}'`, rest[1].offset);
-    return { json: true, include: null, exclude: null };
+    return JSON_PIPE;
   }
   if (rest.length < 2) throw new ParseError('Incomplete command', lineLength + 1);
   const pattern = rest.slice(1).map((t) => t.text).join(' ');
-  return hits[0] === 'include' ? { json: false, include: pattern, exclude: null } : { json: false, include: null, exclude: pattern };
+  let re: RegExp;
+  try {
+    re = new RegExp(pattern);
+  } catch (e) {
+    throw new ParseError((e as Error).message, rest[1].offset);
+  }
+  return { ...NO_PIPE, [hits[0]]: re };
 }
 
 function pipeCandidates(tokens: Token[], partial: string): Candidate[] {

@@ -6,7 +6,7 @@ import { CommandError } from './errors.js';
 export const mfcCommands: CommandDef[] = [
   {
     name: 'mfc add',
-    syntax: 'mfc add <S:addr> <G:addr> iif <N:vif> [oif <OIF:oif> | flags <FLAG:vifFlag> | rp <RP:addr>]...',
+    syntax: 'mfc add <S:addr> <G:addr> iif <N:vifRef> [oif <OIF:oif> | flags <FLAG:vifFlag> | rp <RP:addr>]...',
     help: 'install or replace the (S,G) entry: incoming vif, outgoing vifs with TTL thresholds, per-vif flags, RP',
     tokens: {
       N: 'the incoming vif (mfcc_parent)',

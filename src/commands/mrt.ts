@@ -59,7 +59,7 @@ export const mrtCommands: CommandDef[] = [
   },
   {
     name: 'mrt register via',
-    syntax: 'mrt register via (<N:vif>|none)',
+    syntax: 'mrt register via (<N:vifRef>|none)',
     help: 'send in-engine PIM Registers toward the RP out of vif N (mrsh has no unicast routing table)',
     tokens: { N: 'the vif whose link leads to the RP' },
     mutates: true,

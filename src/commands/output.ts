@@ -56,6 +56,9 @@ export type Output =
       runtimeAction: 'keep' | 'drop';
       unchanged: number;
     }
-  | { kind: 'exit' };
+  | { kind: 'exit' }
+  /** `configure terminal` and `end`: the prompt changes, the commands do not */
+  | { kind: 'mode'; mode: 'exec' | 'config' }
+  | { kind: 'version'; version: string; node: string; platform: string };
 
 export type OutputKind = Output['kind'];

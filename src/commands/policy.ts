@@ -33,7 +33,7 @@ const TOKENS = {
 export const policyCommands: CommandDef[] = [
   {
     name: 'policy add',
-    syntax: 'policy add from <I:vif> [source <S:prefix>] group <G:prefix> to <O:oif>...',
+    syntax: 'policy add from <I:vifRef> [source <S:prefix>] group <G:prefix> to <O:oif>...',
     usage: 'policy add from <vif> [source <S[/LEN]>] group <G[/LEN]> to <vif[:ttl]>...',
     help: 'a static rule: a NOCACHE for a matching (S,G) arriving on the from vif installs the entry with these oifs',
     tokens: TOKENS,
@@ -46,7 +46,7 @@ export const policyCommands: CommandDef[] = [
   },
   {
     name: 'policy del',
-    syntax: 'policy del from <I:vif> [source <S:prefix>] group <G:prefix> [to <O:oif>...]',
+    syntax: 'policy del from <I:vifRef> [source <S:prefix>] group <G:prefix> [to <O:oif>...]',
     usage: 'policy del from <vif> [source <S[/LEN]>] group <G[/LEN]>',
     help: 'delete the rule with this from, source and group (entries it installed stay until they idle out)',
     tokens: TOKENS,

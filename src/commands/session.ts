@@ -1,4 +1,5 @@
-// help, monitor and exit: commands about the session rather than the router.
+// help, monitor, exit and the IOS habits (end, quit, terminal length): commands about the
+// session rather than the router.
 import type { UpcallType } from '../router/api.js';
 import type { CommandDef } from './define.js';
 
@@ -46,5 +47,24 @@ export const sessionCommands: CommandDef[] = [
     syntax: 'exit',
     help: 'leave the shell (in a batch file: stop reading it)',
     run: () => ({ kind: 'exit' }),
+  },
+  {
+    name: 'quit',
+    syntax: 'quit',
+    help: 'leave the shell, as exit does',
+    run: () => ({ kind: 'exit' }),
+  },
+  {
+    name: 'end',
+    syntax: 'end',
+    help: 'leave configuration mode (configure terminal)',
+    run: () => ({ kind: 'mode', mode: 'exec' }),
+  },
+  {
+    name: 'terminal length',
+    syntax: 'terminal length <N:uint>',
+    help: 'accepted for IOS scripts; mrsh never pages, so any length means no paging',
+    tokens: { terminal: 'settings of this session', length: 'lines per page', N: 'lines per page (0: no paging)' },
+    run: () => ({ kind: 'ok' }),
   },
 ];

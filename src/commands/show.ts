@@ -1,11 +1,14 @@
 // The show commands. Each reads the router and returns data; src/format lays it out
 // (Cisco blocks, netstat -g tables) or turns it into JSON. Where IPv6 has the same view,
 // `show ipv6 X` is the twin of `show X`, declared once here.
+import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import type { Family, MfcInfo, PendingInfo, RouterApi } from '../router/api.js';
 import type { Args } from './args.js';
 import { familyOf, type CommandDef } from './define.js';
 import type { MrouteView, Output } from './output.js';
+import { CommandError } from './errors.js';
+import { mrshVersion } from './version.js';
 
 export function engineNow(router: RouterApi): number {
   return router.now ? router.now() : Date.now();
@@ -48,7 +51,8 @@ function twin(
 ): CommandDef[] {
   const tail = rest ? ` ${rest}` : '';
   return [
-    { name: `show ${name}`, syntax: `show ${name}${tail}`, help, tokens, show: true, run: ({ router }, a) => run(router, a, 'inet') },
+    // `show ip X` is how IOS and FRR spell the IPv4 view
+    { name: `show ${name}`, syntax: `show ${name}${tail}`, aliases: [`show ip ${name}${tail}`], help, tokens, show: true, run: ({ router }, a) => run(router, a, 'inet') },
     {
       name: `show ipv6 ${name}`,
       syntax: `show ipv6 ${name}${tail}`,
@@ -127,6 +131,30 @@ export const showCommands: CommandDef[] = [
     tokens: { C: 'how many of the most recent' },
     show: true,
     run: ({ router }, a) => ({ kind: 'upcalls', upcalls: router.upcalls(a.get<number>('C')) }),
+  },
+  {
+    name: 'show version',
+    syntax: 'show version',
+    help: 'the version of mrsh and the node it runs on',
+    show: true,
+    run: () => ({ kind: 'version', version: mrshVersion(), node: process.version, platform: `${process.platform} ${process.arch}` }),
+  },
+  {
+    name: 'show startup-config',
+    syntax: 'show startup-config',
+    help: 'the startup file, as write memory saved it (read where the router runs)',
+    show: true,
+    run: ({ router }) => {
+      const file = router.configSource?.().startupFile ?? null;
+      if (!file) throw new CommandError('show startup-config: this router has no startup file');
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (e) {
+        throw new CommandError(`show startup-config: ${file}: ${(e as Error).message}`, null, (e as { code?: string }).code ?? null);
+      }
+      return { kind: 'running-config', lines: text.replace(/\n$/, '').split('\n') };
+    },
   },
   {
     name: 'show running-config',

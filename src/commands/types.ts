@@ -28,11 +28,35 @@ export const uint: ParamType = {
   parse: (t) => uintIn(t, 0xffffffff),
 };
 
+/**
+ * A vif given by its link's name (eth0), where a number is accepted. The grammar has no
+ * state, so the name is resolved to a number against the router when the line runs
+ * (resolveVifNames, exec.ts).
+ */
+export class VifName {
+  constructor(readonly name: string) {}
+}
+
+function vifNameOf(t: string): VifName | undefined {
+  return /^[A-Za-z][A-Za-z0-9_.@-]{0,31}$/.test(t) ? new VifName(t) : undefined;
+}
+
+function vifOrName(t: string): number | VifName | undefined {
+  return uintIn(t, 0xffff) ?? vifNameOf(t);
+}
+
 /** vif/mif indices are checked by the engine (its limit is a setting), so any u16 parses */
 export const vif: ParamType = {
   display: '<vif>',
   describe: 'a vif (IPv6: mif) index',
   parse: (t) => uintIn(t, 0xffff),
+};
+
+/** a vif by index or by its link's name */
+export const vifRef: ParamType = {
+  display: '<vif|name>',
+  describe: "a vif (IPv6: mif) index, or its link's name",
+  parse: vifOrName,
 };
 
 export const ttl: ParamType = {
@@ -81,14 +105,14 @@ export const seconds: ParamType = {
 /** `N` or `N:TTL`, as an oif of mfc add; a bare N means TTL 1 */
 export const oif: ParamType = {
   display: '<vif[:ttl]>',
-  describe: 'an outgoing vif with an optional TTL threshold (default 1)',
+  describe: "an outgoing vif (index or link name) with an optional TTL threshold (default 1)",
   parse: (t) => {
-    const c = t.indexOf(':');
+    const c = t.lastIndexOf(':');
     if (c < 0) {
-      const v = uintIn(t, 0xffff);
+      const v = vifOrName(t);
       return v === undefined ? undefined : { vif: v, ttl: 1 };
     }
-    const v = uintIn(t.slice(0, c), 0xffff);
+    const v = vifOrName(t.slice(0, c));
     const l = uintIn(t.slice(c + 1), 255);
     return v === undefined || l === undefined ? undefined : { vif: v, ttl: l };
   },
@@ -99,9 +123,9 @@ export const vifFlag: ParamType = {
   display: '<vif:disable-wrongvif|border>',
   describe: 'a per-vif flag of the entry',
   parse: (t) => {
-    const c = t.indexOf(':');
+    const c = t.lastIndexOf(':');
     if (c < 0) return undefined;
-    const v = uintIn(t.slice(0, c), 0xffff);
+    const v = vifOrName(t.slice(0, c));
     const f = t.slice(c + 1);
     if (v === undefined) return undefined;
     if ('disable-wrongvif'.startsWith(f) && f.length > 0) return { vif: v, flag: 'disable-wrongvif' };
@@ -137,4 +161,4 @@ export const path: ParamType = {
   parse: (t) => (t.length > 0 && t.length <= 4096 && t[0] !== '|' ? t : undefined),
 };
 
-export const TYPES: Record<string, ParamType> = { uint, vif, ttl, count, size, addr, seconds, oif, vifFlag, word, prefix, path };
+export const TYPES: Record<string, ParamType> = { uint, vif, vifRef, ttl, count, size, addr, seconds, oif, vifFlag, word, prefix, path };

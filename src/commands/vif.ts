@@ -50,7 +50,7 @@ export const vifCommands: CommandDef[] = [
   },
   {
     name: 'vif del',
-    syntax: 'vif del <N:vif> [ipv4|ipv6]',
+    syntax: 'vif del <N:vifRef> [ipv4|ipv6]',
     help: 'delete a vif (IPv6: a mif); entries using it stop forwarding there',
     mutates: true,
     run: async ({ router }, a) => {

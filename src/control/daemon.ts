@@ -19,8 +19,9 @@ export interface DaemonOptions {
   group?: string;
 }
 
+/** a log line says when (journald adds its own stamp; a file or a terminal has none) */
 function log(msg: string): void {
-  process.stderr.write(`mrsh[${process.pid}]: ${msg}\n`);
+  process.stderr.write(`${new Date().toISOString()} mrsh[${process.pid}]: ${msg}\n`);
 }
 
 export async function runDaemon(o: DaemonOptions): Promise<number> {

@@ -34,7 +34,29 @@ export function mfcJson(e: MfcInfo, name: VifNamer, nowMs: number) {
 const pendingJson = (q: PendingInfo, nowMs: number) => ({ ...q, ageMs: nowMs - q.createdMs });
 const vifJson = (v: VifInfo, name: VifNamer) => ({ ...v, name: name(v.index) });
 
+/**
+ * Figures as they mean: times in whole milliseconds (the clock has fractions), other
+ * fractions (rates, averages) to two decimals; never 8412.479188999998.
+ */
+export function roundFigures(v: unknown, key = ''): unknown {
+  if (typeof v === 'number') {
+    if (Number.isInteger(v) || !Number.isFinite(v)) return v;
+    return key.endsWith('Ms') || key === 'timeMs' ? Math.round(v) : Math.round(v * 100) / 100;
+  }
+  if (Array.isArray(v)) return v.map((x) => roundFigures(x, key));
+  if (v && typeof v === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) o[k] = roundFigures(x, k);
+    return o;
+  }
+  return v;
+}
+
 export function toJson(out: Output): Record<string, unknown> {
+  return roundFigures(jsonOf(out)) as Record<string, unknown>;
+}
+
+function jsonOf(out: Output): Record<string, unknown> {
   const base = { schema: SCHEMA, kind: out.kind };
   switch (out.kind) {
     case 'mroute': {
@@ -99,6 +121,12 @@ export function toJson(out: Output): Record<string, unknown> {
       const { kind: _k, ...rest } = out;
       return { ...base, ...rest };
     }
+    case 'version': {
+      const { kind: _k, ...rest } = out;
+      return { ...base, ...rest };
+    }
+    case 'mode':
+      return { ...base, mode: out.mode };
     case 'exit':
       return base;
   }

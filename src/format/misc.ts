@@ -70,9 +70,18 @@ export function captureText(vif: number, family: Family, packets: readonly Captu
   return out.join('\n');
 }
 
-/** `<S:addr>` -> `S`: the syntax as the man page writes it */
+/**
+ * `<S:addr>` -> `S`, and `{a | b}` (any of them, in any order) -> `[a] [b]`: the syntax
+ * as the man page writes it, every optional part shown as optional
+ */
 export function displaySyntax(syntax: string): string {
-  return syntax.replace(/<([A-Za-z0-9_]+):[A-Za-z0-9_]+>/g, '$1');
+  const named = syntax.replace(/<([A-Za-z0-9_]+):[A-Za-z0-9_]+>/g, '$1');
+  return named.replace(/\{([^{}()[\]]*)\}/g, (_m, body: string) =>
+    body
+      .split('|')
+      .map((o) => `[${o.trim()}]`)
+      .join(' '),
+  );
 }
 
 export function helpText(commands: readonly { name: string; syntax: string; help: string }[], p: Painter, width = 80): string {

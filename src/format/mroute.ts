@@ -35,6 +35,8 @@ export function mrouteBrief(
   nowMs: number,
   p: Painter,
 ): string {
+  // nothing to explain a legend for: one line, as netstat -g says an empty table
+  if (entries.length === 0 && pending.length === 0) return `${family === 'inet' ? 'IP' : 'IPv6'} Multicast Routing Table is empty`;
   const name = vifNamer(vifs);
   const any = family === 'inet' ? '0.0.0.0' : '::';
   const out: string[] = [family === 'inet' ? 'IP Multicast Routing Table' : 'IPv6 Multicast Routing Table', ...IOS_LEGEND, ''];

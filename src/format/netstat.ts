@@ -6,12 +6,13 @@ import { left, right, timeval } from './text.js';
 
 export function vifTable(vifs: readonly VifInfo[]): string {
   if (vifs.length === 0) return 'IPv4 Virtual Interface Table is empty';
-  const out = ['IPv4 Virtual Interface Table', ' Vif   Thresh   Local-Address   Remote-Address    Pkts-In   Pkts-Out'];
+  // netstat's columns, then the link's name (the name a command may use for the vif)
+  const out = ['IPv4 Virtual Interface Table', ' Vif   Thresh   Local-Address   Remote-Address    Pkts-In   Pkts-Out  Name'];
   for (const v of [...vifs].sort((a, b) => a.index - b.index)) {
     out.push(
       ` ${right(v.index, 2)}    ${right(v.threshold, 6)}   ${left(v.local ?? '', 15)}` +
         ` ${left(v.remote ?? '', 15)}` +
-        ` ${right(v.pktsIn, 9)}  ${right(v.pktsOut, 9)}`,
+        ` ${right(v.pktsIn, 9)}  ${right(v.pktsOut, 9)}  ${v.link?.name ?? (v.register ? 'register' : '')}`.trimEnd(),
     );
   }
   return out.join('\n');

@@ -60,18 +60,23 @@ export function renderText(out: Output, opts: RenderOpts & { width?: number }): 
       return policyText(out.policy, p);
     case 'config-diff':
       return configDiffText(out, p);
+    case 'version':
+      return `mrsh ${out.version}, a userspace multicast(4) router (node ${out.node}, ${out.platform})`;
     case 'monitor':
     case 'exit':
+    case 'mode':
       return null;
   }
   return null;
 }
 
-/** `| include WORD` / `| exclude WORD` */
-export function filterLines(text: string, pipe: { include: string | null; exclude: string | null }): string {
-  if (pipe.include === null && pipe.exclude === null) return text;
-  return text
-    .split('\n')
-    .filter((l) => (pipe.include === null || l.includes(pipe.include)) && (pipe.exclude === null || !l.includes(pipe.exclude)))
-    .join('\n');
+/** `| include RE`, `| exclude RE`, `| begin RE` (from the first line that matches) */
+export function filterLines(text: string, pipe: { include: RegExp | null; exclude: RegExp | null; begin?: RegExp | null }): string {
+  if (pipe.include === null && pipe.exclude === null && !pipe.begin) return text;
+  let lines = text.split('\n');
+  if (pipe.begin) {
+    const from = lines.findIndex((l) => pipe.begin!.test(l));
+    lines = from < 0 ? [] : lines.slice(from);
+  }
+  return lines.filter((l) => (pipe.include === null || pipe.include.test(l)) && (pipe.exclude === null || !pipe.exclude.test(l))).join('\n');
 }

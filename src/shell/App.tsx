@@ -1,9 +1,10 @@
-// The interactive shell: scrollback, live upcall pane, status line and prompt, laid out to
-// the terminal's size (80x24 and up). Commands go through the same table as batch and
-// one-shot modes; this file only decides what to do with keys and results.
-import { Box, useApp, useInput, type Key } from 'ink';
+// The interactive shell: finished output goes into the terminal's scrollback; below it
+// the live part (upcall pane, status line, prompt) is redrawn, and only when it changes.
+// Commands go through the same table as batch and one-shot modes; this file only decides
+// what to do with keys and results.
+import { Box, useApp, useInput, useStdout, type Key } from 'ink';
 import { splitKeys } from './split-keys.js';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { execute, makeCtx, type ExecResult } from '../commands/exec.js';
 import { getGrammar } from '../commands/table.js';
 import type { RouterApi, UpcallType } from '../router/api.js';
@@ -12,18 +13,37 @@ import { present } from '../format/present.js';
 import { painter } from '../format/style.js';
 import { upcallLine } from '../format/upcalls.js';
 import { helpLines, tabComplete } from './completion.js';
+import { stateWords } from './state-words.js';
 import { appendHistory, loadHistory } from './history-file.js';
 import * as ed from './line-editor.js';
 import { PromptLine } from './PromptLine.js';
-import { Scrollback } from './Scrollback.js';
+import { append, Scrollback, type Transcript } from './Scrollback.js';
 import { StatusLine } from './StatusLine.js';
 import { UpcallPane } from './UpcallPane.js';
 import { useRouterStatus } from './useRouterStatus.js';
 import { useTerminalSize } from './useTerminalSize.js';
 import { useUpcallFeed } from './useUpcallFeed.js';
+import { caretLine, hardWrap } from './wrap.js';
+import { visible } from '../format/visible.js';
+import type { LinkState } from './daemon-link.js';
+import { basename } from 'node:path';
 
 export const PROMPT = 'mrsh# ';
-const SCROLLBACK_MAX = 5000;
+
+/**
+ * `mrsh# `, or `mrsh@SOCKET# ` when attached to a daemon; after `configure terminal`,
+ * until `end`, `(config)` says so (the commands are the same).
+ */
+export function promptFor(attachedTo: string | null, config: boolean): string {
+  return `mrsh${attachedTo ? `@${basename(attachedTo)}` : ''}${config ? '(config)' : ''}# `;
+}
+
+/** how an attached shell learns that the daemon went away and came back */
+export interface Attachment {
+  socket: string;
+  state: LinkState;
+  onState(fn: (s: LinkState) => void): () => void;
+}
 
 export interface AppProps {
   /** an embedded router; or remote: a daemon's session (commands and the live view) */
@@ -35,9 +55,11 @@ export interface AppProps {
   /** render throttle of the live pane */
   paneIntervalMs?: number;
   onExit?: () => void;
+  /** attached to a daemon: its socket, and whether it answers */
+  attached?: Attachment;
 }
 
-/** rows of the upcall pane for a terminal height: smaller terminals keep more scrollback */
+/** rows of the upcall pane for a terminal height: smaller terminals keep more room for output */
 export function paneHeight(rows: number): number {
   return rows >= 40 ? 9 : rows >= 30 ? 7 : rows >= 20 ? 5 : 3;
 }
@@ -46,11 +68,14 @@ export function App(props: AppProps) {
   const router: LiveView = props.remote?.live ?? props.router!;
   const { exit } = useApp();
   const { columns, rows } = useTerminalSize();
+  const { write } = useStdout();
   const p = painter(props.color);
   const cursorPainter = painter(true);
   const ctx = useRef(props.router ? makeCtx(props.router) : null).current;
   const exec = props.remote ? props.remote.exec : (text: string) => execute(text, ctx!);
   const grammar = getGrammar();
+  // Tab and ? offer vifs and addresses from the embedded router's state
+  const state = useRef(props.router ? stateWords(props.router) : undefined).current;
 
   const [line, setLineState] = useState<ed.LineState>(ed.EMPTY_LINE);
   // keys of one input chunk are handled in a row, so each must see the line the last left
@@ -59,10 +84,36 @@ export function App(props: AppProps) {
     lineRef.current = s;
     setLineState(s);
   };
-  const [scroll, setScroll] = useState<string[]>(() => [
-    p.bold('mrsh') + ' multicast router shell. help lists the commands, ? what may come next, Tab completes.',
-  ]);
-  const [offset, setOffset] = useState(0);
+  const [transcript, setTranscript] = useState<Transcript>(() => ({
+    gen: 0,
+    items: [
+      {
+        id: 0,
+        text:
+          p.bold('mrsh') +
+          (props.attached ? ` multicast router shell, attached to the daemon at ${props.attached.socket}.` : ' multicast router shell.') +
+          ' help lists the commands, ? what may come next, Tab completes.',
+      },
+    ],
+  }));
+  // how much of the transcript <Static> has written, so a new generation keeps the rest
+  const shown = useRef({ gen: 0, n: 0 });
+  useLayoutEffect(() => {
+    shown.current = { gen: transcript.gen, n: transcript.items.length };
+  }, [transcript]);
+  const nextId = useRef(1);
+  // the prompt a line is echoed after; a ref, so a line queued behind `conf t` sees it at once
+  const attachedTo = props.attached?.socket ?? null;
+  const [prompt, setPrompt] = useState(() => promptFor(attachedTo, false));
+  const promptRef = useRef(prompt);
+  const configMode = useRef(false);
+  const setMode = (config: boolean) => {
+    configMode.current = config;
+    promptRef.current = promptFor(attachedTo, config);
+    setPrompt(promptRef.current);
+  };
+  const [link, setLink] = useState<LinkState>(props.attached?.state ?? 'attached');
+  useEffect(() => props.attached?.onState(setLink), [props.attached]);
   const [busy, setBusy] = useState<string | null>(null);
   const [monitor, setMonitor] = useState<{ types: UpcallType[] | null; lastSeq: number } | null>(null);
   const history = useRef<string[]>(props.historyPath ? loadHistory(props.historyPath) : []);
@@ -73,13 +124,12 @@ export function App(props: AppProps) {
   const { status, refresh } = useRouterStatus(router);
 
   const print = useCallback((text: string | string[]) => {
-    const add = Array.isArray(text) ? text : text.split('\n');
-    setScroll((s) => {
-      const next = s.concat(add);
-      return next.length > SCROLLBACK_MAX ? next.slice(next.length - SCROLLBACK_MAX) : next;
-    });
-    setOffset(0);
+    const add = Array.isArray(text) ? text.join('\n') : text;
+    const id = nextId.current++;
+    setTranscript((t) => append(t, add, id, shown.current));
   }, []);
+  /** a line after the prompt, wrapped as the terminal would, so a caret finds its column */
+  const echo = useCallback((text: string) => print(hardWrap(promptRef.current + visible(text), columns)), [print, columns]);
 
   // monitor mode: append the events that arrived since the last render, coalesced
   useEffect(() => {
@@ -98,9 +148,18 @@ export function App(props: AppProps) {
     (r: ExecResult, text: string) => {
       setBusy(null);
       refresh();
+      // as on IOS, exit in configuration mode goes back to exec mode; quit and Ctrl-D leave
+      if (r.ok && r.output.kind === 'exit' && configMode.current && r.parsed.command.name === 'exit') {
+        setMode(false);
+        return;
+      }
       if (r.ok && r.output.kind === 'exit') {
         props.onExit?.();
         exit();
+        return;
+      }
+      if (r.ok && r.output.kind === 'mode') {
+        setMode(r.output.mode === 'config');
         return;
       }
       if (r.ok && r.output.kind === 'monitor') {
@@ -112,7 +171,9 @@ export function App(props: AppProps) {
       if (!r.ok) {
         // the line is on screen just above, after the prompt: only the caret and message
         const e = r.error;
-        print(e.offset === null ? `% ${e.message}` : [`${' '.repeat(PROMPT.length + e.offset)}^`, `% ${e.message}`]);
+        const at = promptRef.current.length;
+        const caret = e.offset === null ? null : caretLine(at + text.length, at + e.offset, columns);
+        print(caret === null ? `% ${visible(e.message)}` : [caret, `% ${visible(e.message)}`]);
         return;
       }
       const out = present(r, text, { color: props.color, json: false, width: columns });
@@ -123,9 +184,19 @@ export function App(props: AppProps) {
 
   // runs one line; a line that must wait (vif add on a real link) holds the ones after it
   const chain = useRef<Promise<void>>(Promise.resolve());
+  const [queued, setQueued] = useState(0);
   const runLine = useCallback(
     (text: string) => {
-      chain.current = chain.current.then(() => runNow(text));
+      setQueued((n) => n + 1);
+      chain.current = chain.current.then(() => {
+        setQueued((n) => n - 1);
+        return runNow(text);
+      });
+      // a lost daemon fails the request: say so, and keep the lines after it running
+      chain.current = chain.current.catch((e: Error) => {
+        setBusy(null);
+        print(`% ${e.message}`);
+      });
     },
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [],
@@ -134,7 +205,7 @@ export function App(props: AppProps) {
   const runNow = (text: string) => runNowRef.current(text);
 
   runNowRef.current = (text: string) => {
-    print(PROMPT + text);
+    echo(text);
     if (text.trim() === '') return;
     const h = history.current;
     if (h[h.length - 1] !== text) {
@@ -175,7 +246,7 @@ export function App(props: AppProps) {
         setMonitor(null);
         print(p.dim('monitor stopped'));
       } else {
-        print(`${PROMPT}${line.text}^C`);
+        echo(`${line.text}^C`);
         setLine(ed.EMPTY_LINE);
         histPos.current = -1;
       }
@@ -188,13 +259,14 @@ export function App(props: AppProps) {
       } else setLine(ed.deleteForward(line));
       return;
     }
-    if (busy) return; // a command is running (vif add on a real link): keep keys out
+    // while a command runs the keys keep editing, and Enter queues the line behind it:
+    // every line typed ahead runs, in the order it was typed (runLine's chain)
     if (key.return) return submit();
     if (key.tab) {
-      const r = tabComplete(grammar, line.text.slice(0, line.cursor));
+      const r = tabComplete(grammar, line.text.slice(0, line.cursor), state);
       if (r.list) {
-        print(PROMPT + line.text);
-        print(helpLines(grammar, line.text.slice(0, line.cursor), columns));
+        echo(line.text);
+        print(helpLines(grammar, line.text.slice(0, line.cursor), columns, state));
       }
       setLine({ text: r.text + line.text.slice(line.cursor), cursor: r.text.length });
       return;
@@ -221,9 +293,6 @@ export function App(props: AppProps) {
       }
       return;
     }
-    const page = Math.max(1, rows - paneHeight(rows) - 3);
-    if (key.pageUp) return setOffset((o) => Math.min(Math.max(0, scroll.length - page), o + page));
-    if (key.pageDown) return setOffset((o) => Math.max(0, o - page));
     if (key.leftArrow || (key.ctrl && input === 'b')) return setLine(ed.left(line));
     if (key.rightArrow || (key.ctrl && input === 'f')) return setLine(ed.right(line));
     if (key.home || (key.ctrl && input === 'a')) return setLine(ed.home(line));
@@ -231,13 +300,14 @@ export function App(props: AppProps) {
     if (key.ctrl && input === 'u') return setLine(ed.killToStart(line));
     if (key.ctrl && input === 'k') return setLine(ed.killToEnd(line));
     if (key.ctrl && input === 'w') return setLine(ed.killWord(line));
-    if (key.ctrl && input === 'l') return setScroll([]);
+    // clear the screen; the scrollback keeps what was on it, and Ink redraws the live part
+    if (key.ctrl && input === 'l') return write('\x1b[H\x1b[2J');
     // terminals send DEL (0x7f) for Backspace, which Ink reports as delete
     if (key.backspace || key.delete) return setLine(ed.backspace(line));
     if (key.ctrl || key.meta || key.escape) return;
     if (input === '?') {
-      print(PROMPT + line.text + '?');
-      print(helpLines(grammar, line.text.slice(0, line.cursor), columns));
+      echo(line.text + '?');
+      print(helpLines(grammar, line.text.slice(0, line.cursor), columns, state));
       return;
     }
     if (input) {
@@ -252,13 +322,13 @@ export function App(props: AppProps) {
   };
 
   const paneH = paneHeight(rows);
-  const scrollH = Math.max(1, rows - paneH - 2);
   return (
-    <Box flexDirection="column" width={columns} height={rows}>
-      <Scrollback lines={scroll} height={scrollH} offset={offset} />
+    <Box flexDirection="column" width={columns}>
+      <Scrollback transcript={transcript} width={columns} />
       <UpcallPane snap={snap} height={paneH} width={columns} p={p} />
-      <StatusLine status={status} width={columns} busy={busy ? `running ${busy}` : monitor ? 'monitor (Ctrl-C stops)' : null} p={cursorPainter} />
-      <PromptLine prompt={PROMPT} line={line} width={columns} p={cursorPainter} busy={busy !== null} />
+      <StatusLine status={status} width={columns} alert={link === 'lost' ? `DAEMON GONE (${attachedTo}), reconnecting` : null}
+        busy={busy ? `running ${busy}${queued ? `, ${queued} typed ahead` : ''}` : monitor ? 'monitor (Ctrl-C stops)' : null} p={cursorPainter} />
+      <PromptLine prompt={prompt} line={line} width={columns} p={cursorPainter} busy={busy !== null} />
     </Box>
   );
 }

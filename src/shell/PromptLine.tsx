@@ -3,6 +3,7 @@
 import { Text } from 'ink';
 import type { Painter } from '../format/style.js';
 import type { LineState } from './line-editor.js';
+import { visible } from '../format/visible.js';
 
 export function promptView(prompt: string, s: LineState, width: number): { before: string; at: string; after: string } {
   const room = Math.max(10, width - prompt.length - 1);
@@ -14,11 +15,11 @@ export function promptView(prompt: string, s: LineState, width: number): { befor
 }
 
 export function PromptLine(props: { prompt: string; line: LineState; width: number; p: Painter; busy: boolean }) {
-  const v = promptView(props.prompt, props.line, props.width);
-  if (props.busy) return <Text wrap="truncate">{props.p.dim('…')}</Text>;
+  const v = promptView(props.prompt, { ...props.line, text: visible(props.line.text) }, props.width);
+  // a dim prompt while a command runs: what is typed now waits its turn
   return (
     <Text wrap="truncate">
-      {props.prompt}
+      {props.busy ? props.p.dim(props.prompt) : props.prompt}
       {v.before}
       {props.p.inverse(v.at)}
       {v.after}

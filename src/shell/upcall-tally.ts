@@ -65,10 +65,12 @@ export class UpcallTally {
     const t = this.now();
     const dt = t - this.windowStart;
     if (dt >= 1000) {
-      this.rate = (this.windowCount * 1000) / dt;
+      const rate = (this.windowCount * 1000) / dt;
       this.windowStart = t;
       this.windowCount = 0;
-      this.version++;
+      // a rate that stays (0/s when idle) is no change: nothing to redraw
+      if (rate !== this.rate) this.version++;
+      this.rate = rate;
     }
     return { counts: { ...this.counts }, total: this.total, rate: this.rate, recent: this.recentEvents(), version: this.version };
   }

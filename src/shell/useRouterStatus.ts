@@ -5,7 +5,11 @@ import type { LiveView } from '../control/remote.js';
 
 export function useRouterStatus(router: LiveView, intervalMs = 1000): { status: RouterStatus; refresh: () => void } {
   const [status, setStatus] = useState<RouterStatus>(() => router.status());
-  const refresh = useCallback(() => setStatus(router.status()), [router]);
+  // a poll that finds nothing new keeps the same state, so an idle shell draws nothing
+  const refresh = useCallback(() => {
+    const next = router.status();
+    setStatus((prev) => (JSON.stringify(prev) === JSON.stringify(next) ? prev : next));
+  }, [router]);
   useEffect(() => {
     const timer = setInterval(refresh, intervalMs);
     return () => clearInterval(timer);

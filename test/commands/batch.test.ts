@@ -75,3 +75,18 @@ test('exit stops the batch', async () => {
   assert.equal(res.errors, 0);
   assert.deepEqual(mfc, []);
 });
+
+test('--check validates every line, not only up to the first error', async () => {
+  const { res, errs } = await go(`${FILE}frob\n`, { check: true });
+  assert.equal(res.errors, 2);
+  assert.match(errs[0], /^r\.conf:8: /);
+  assert.match(errs[1], /^r\.conf:11: Unknown command 'frob'/);
+});
+
+test('control characters in a line are shown, never written raw', async () => {
+  const { errs } = await go('mrt init\nshow vif \x1b]0;pwned\x07\x1b[2J\n');
+  assert.ok(!/[\x00-\x08\x0b-\x1f\x7f]/.test(errs.join('\n')), JSON.stringify(errs));
+  assert.match(errs[0], /␛\]0;pwned␇␛\[2J/);
+  const lines = errs[0].split('\n');
+  assert.equal(lines[2].indexOf('^'), lines[1].indexOf('␛'), 'the caret still under its token');
+});

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -61,4 +61,28 @@ test('batch from -f and from stdin; FILE:LINE on error; --check', () => {
   assert.equal(ok.err, `${g}: 3 commands OK\n`);
   const j = mrsh(['-f', g, '--json']);
   assert.equal(JSON.parse(j.out).vifs.length, 1);
+});
+
+test('mrsh --version prints the package version', () => {
+  const r = mrsh(['--version']);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out.trim(), JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+});
+
+test('a one-shot that changes state with no daemon says so on stderr; a show does not', () => {
+  const sock = join(mkdtempSync(join(tmpdir(), 'mrsh-nod-')), 'none.sock');
+  const run = (args: string[]) => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), ...args], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, MRSH_SOCKET: sock, NO_COLOR: '1' },
+    });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+  let r = run(['mrt', 'init']);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.err, `mrsh: no router running at ${sock}: this change applied to a router that exits with this command\n`);
+  r = run(['show', 'vif']);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.err, '');
 });

@@ -142,6 +142,12 @@ const CASES: Case[] = [
   { line: `configure replace ${join(DIR, 'missing.conf')}`, setup: BASE, err: /ENOENT/ },
   { line: 'help show', ok: (o) => assert.ok((o as { commands: { name: string }[] }).commands.every((c) => c.name.startsWith('show'))) },
   { line: 'exit', ok: 'exit' },
+  { line: 'quit', ok: 'exit' },
+  { line: 'configure terminal', ok: (o) => assert.deepEqual(o, { kind: 'mode', mode: 'config' }) },
+  { line: 'end', ok: (o) => assert.deepEqual(o, { kind: 'mode', mode: 'exec' }) },
+  { line: 'terminal length 0', ok: 'ok' },
+  { line: 'show version', ok: (o) => assert.match((o as { version: string }).version, /^\d+\.\d+\.\d+/) },
+  { line: 'show startup-config', setup: `${BASE}\nwrite memory`, ok: (o) => assert.ok((o as { lines: string[] }).lines.includes('mrt init ipv4')) },
 ];
 
 for (const c of CASES) {

@@ -78,7 +78,7 @@ test('errors point at the offending token', () => {
 test('pipes: | json, | include', () => {
   assert.equal(parse('show vif | json').pipe.json, true);
   assert.equal(parse('show vif | j').pipe.json, true);
-  assert.equal(parse('show mroute | include eth1').pipe.include, 'eth1');
+  assert.equal(parse('show mroute | include eth1').pipe.include?.source, 'eth1');
 });
 
 test('? lists what may follow, with help', () => {
@@ -114,4 +114,34 @@ test('parser is fast: 100,000 mfc add lines well under a second', () => {
   for (let i = 0; i < 100_000; i++) g.parse(`mfc add 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255} 239.1.1.1 iif 0 oif 1 oif 2:8`);
   const ms = performance.now() - t0;
   assert.ok(ms < 1000, `${ms} ms`);
+});
+
+test('show ip X is IPv4 as in IOS and FRR, show ipv6 X IPv6; a shared prefix is ambiguous', () => {
+  for (const l of ['show ip mroute', 'sh ip mr', 'sh ip mroute count', 'SH IP MR 239.1.1.1']) assert.equal(parse(l).command.name, 'show mroute', l);
+  assert.ok(parse('sh ip mroute count').args.has('count'));
+  for (const w of ['vif', 'mfc', 'statistics', 'pending']) assert.equal(parse(`sh ip ${w}`).command.name, `show ${w}`);
+  assert.equal(parse('sh ipv6 mr').command.name, 'show ipv6 mroute');
+  assert.equal(parse('sh ipv mr').command.name, 'show ipv6 mroute');
+  assert.equal(err('show i mroute').message, "Ambiguous command at 'i' (ip, ipv6)");
+  assert.equal(err('mrt init ipv').message, "Ambiguous command at 'ipv' (ipv4, ipv6)");
+  const help = g.complete('show ip').candidates.map((c) => c.word);
+  assert.deepEqual(help.filter((w) => w.startsWith('ip')), ['ip', 'ipv6']);
+});
+
+test('? help never just repeats the keyword; optional parts look optional; help inject says 60 bytes', async () => {
+  const { displaySyntax } = await import('../../src/format/misc.js');
+  const seen: string[] = [];
+  const walk = (line: string, depth: number) => {
+    for (const c of g.complete(line).candidates) {
+      if (c.kind !== 'kw') continue;
+      if (c.help === c.word) seen.push(`${line}${c.word}`);
+      if (depth < 2) walk(`${line}${c.word} `, depth + 1);
+    }
+  };
+  walk('', 0);
+  assert.deepEqual(seen, []);
+  const inject = COMMANDS.find((c) => c.name === 'inject')!;
+  assert.equal(displaySyntax(inject.syntax), 'inject N S G [ttl T] [size Z] [count C]');
+  assert.match(inject.help, /60-byte/);
+  assert.match(inject.tokens!.Z, /default 60/);
 });

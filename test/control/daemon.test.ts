@@ -48,6 +48,8 @@ describe('mrsh daemon', { concurrency: false }, () => {
     assert.equal(await d.exited, 0);
     assert.equal(existsSync(sock), false, 'socket file removed');
     assert.match(d.log, /SIGTERM: stopping/);
+    // every log line says when
+    for (const l of d.log.trimEnd().split('\n')) assert.match(l, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z mrsh\[\d+\]: /, l);
   });
 
   it('a stale socket is reported and not trusted', async () => {

@@ -120,3 +120,28 @@ test('JSON is arrays of entries with schema 1', async () => {
 test('teardown', async () => {
   await t.router.close();
 });
+
+test('JSON figures are rounded to what they mean', async () => {
+  const { roundFigures } = await import('../../src/format/json.js');
+  assert.deepEqual(roundFigures({ uptimeMs: 8412.479188999998, pps: 12.345678, bps: 3, entries: [{ lastUsedAgoMs: 0.6, avg: 1 / 3 }] }), {
+    uptimeMs: 8412,
+    pps: 12.35,
+    bps: 3,
+    entries: [{ lastUsedAgoMs: 1, avg: 0.33 }],
+  });
+});
+
+test('an empty show mroute is one line', async () => {
+  const t = await testRouter();
+  try {
+    for (const [line, want] of [
+      ['show mroute', 'IP Multicast Routing Table is empty'],
+      ['show ipv6 mroute', 'IPv6 Multicast Routing Table is empty'],
+    ]) {
+      const r = await t.run(line);
+      assert.equal(present(r, line, { color: false, json: false }).text, want);
+    }
+  } finally {
+    await t.router.close();
+  }
+});

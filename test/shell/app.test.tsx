@@ -5,6 +5,8 @@ import { render } from 'ink-testing-library';
 import { App } from '../../src/shell/App.js';
 import { testRouter } from '../commands/helpers.js';
 import { plain, sleep, waitFor } from './helpers.js';
+import { helpLines } from '../../src/shell/completion.js';
+import { getGrammar } from '../../src/commands/table.js';
 
 async function type(stdin: { write(s: string): void }, text: string) {
   stdin.write(text);
@@ -113,4 +115,71 @@ test('a flood of 100,000 upcalls coalesces into few renders and typing still wor
   assert.ok(renders <= (elapsed / 1000) * 12 + typing.length + 5, `${renders} renders in ${elapsed} ms`);
   ui.unmount();
   await t.router.close();
+});
+
+test('long lines wrap, nothing is cut: echoed command, caret, error, ? help, explain', async () => {
+  const t = await testRouter();
+  await t.runAll('mrt init\nvif add 0 virtual eth0\nvif add 1 virtual eth1');
+  const ui = render(<App router={t.router} color={false} historyPath={null} />);
+  try {
+  await waitFor(ui.lastFrame, (s) => s.includes('mrsh# '));
+  // 100 columns in ink-testing-library: this line is longer
+  const long = `mfc add 10.0.0.1 239.1.1.1 iif 0 ${Array.from({ length: 14 }, () => 'oif 1').join(' ')} bogus`;
+  await type(ui.stdin, long + '\r');
+  let f = await waitFor(ui.lastFrame, (s) => s.includes("% Invalid input at 'bogus'"));
+  assert.ok(!f.includes('…'), f);
+  const lines = f.split('\n');
+  const at = lines.findIndex((l) => l.startsWith('mrsh# mfc add'));
+  assert.equal(lines[at] + lines[at + 1], `mrsh# ${long}`);
+  assert.equal(lines[at + 2], `${' '.repeat((`mrsh# ${long}`.length - 'bogus'.length) % 100)}^`);
+  await type(ui.stdin, 'show ?');
+  f = await waitFor(ui.lastFrame, (s) => s.includes('mrsh# show ?') && s.includes('running-config'));
+  assert.ok(!f.includes('…'), f);
+  assert.ok(f.split('\n').every((l) => l.length <= 100));
+  // ? help narrower than its texts: each goes on under its column
+  const help = helpLines(getGrammar(), 'show ', 50);
+  assert.ok(help.every((l) => l.length <= 50 && !l.includes('…')), help.join('\n'));
+  assert.ok(help.join(' ').replace(/\s+/g, ' ').includes('API negotiation (MRT_INIT, MRT_PIM, MRT_API_CONFIG)'));
+  } finally {
+  ui.unmount();
+  await t.router.close();
+  }
+});
+
+test('idle costs nothing: no frame is drawn while nothing changes', async () => {
+  const t = await testRouter();
+  const ui = render(<App router={t.router} color={false} historyPath={null} />);
+  try {
+  await waitFor(ui.lastFrame, (s) => s.includes('mrsh# '));
+  await sleep(300);
+  const before = ui.frames.length;
+  await sleep(2500);
+  assert.equal(ui.frames.length - before, 0);
+  } finally {
+  ui.unmount();
+  await t.router.close();
+  }
+});
+
+test('conf t gives the mrsh(config)# prompt, commands keep their meaning, do and end', async () => {
+  const t = await testRouter();
+  const ui = render(<App router={t.router} color={false} historyPath={null} />);
+  try {
+    await waitFor(ui.lastFrame, (s) => s.includes('mrsh# '));
+    await type(ui.stdin, 'conf t\r');
+    await waitFor(ui.lastFrame, (s) => s.split('\n').at(-1)!.startsWith('mrsh(config)# '));
+    await type(ui.stdin, 'mrt init\r');
+    await type(ui.stdin, 'do show mrt\r');
+    let f = await waitFor(ui.lastFrame, (s) => s.includes('mrsh(config)# do show mrt') && /IPv4\s+on/i.test(s));
+    assert.ok(f.includes('mrsh(config)# mrt init'));
+    await type(ui.stdin, 'exit\r');
+    f = await waitFor(ui.lastFrame, (s) => s.split('\n').at(-1)!.startsWith('mrsh# '));
+    await type(ui.stdin, 'conf t\r');
+    await type(ui.stdin, 'end\r');
+    f = await waitFor(ui.lastFrame, (s) => s.includes('mrsh(config)# end') && s.split('\n').at(-1)!.startsWith('mrsh# '));
+    assert.ok(t.router.status().inet.initialized);
+  } finally {
+    ui.unmount();
+    await t.router.close();
+  }
 });

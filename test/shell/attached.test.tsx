@@ -44,3 +44,67 @@ test('attached shell: commands on the daemon, live pane fed by the event stream'
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('attached shell: lines typed while a command runs all run, in order', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mrsh-att-'));
+  const router = await Router.create();
+  const server = new ControlServer(router, { path: join(dir, 's.sock') });
+  await server.listen();
+  const session = await RemoteSession.open(await ControlClient.connect(join(dir, 's.sock')));
+  const ui = render(<App remote={{ live: session, exec: (l) => session.exec(l) }} color={false} historyPath={null} paneIntervalMs={20} />);
+  try {
+    await waitFor(ui.lastFrame, (s) => s.includes('mrsh# '));
+    // a long command among them; every line is typed while the ones before it are still
+    // on their way to the daemon (a render in between, so the shell knows it is busy)
+    const lines = ['mrt init', 'vif add 0 virtual eth0', 'vif add 1 virtual eth1', 'inject 0 10.9.9.9 239.9.9.9 count 200000'];
+    for (let i = 0; i < 8; i++) lines.push(`mfc add 10.0.0.${i + 1} 239.1.1.1 iif 0 oif 1`);
+    for (const l of lines) {
+      ui.stdin.write(l + '\r');
+      await sleep(5);
+    }
+    await waitFor(() => String(router.listMfc('inet').length), (s) => s === '8', 5000);
+    assert.equal(router.listVifs('inet').length, 2);
+    const f = await waitFor(ui.lastFrame, (s) => s.includes('mrsh# mfc add 10.0.0.8'));
+    assert.ok(f.indexOf('mfc add 10.0.0.7') < f.indexOf('mfc add 10.0.0.8'), 'in order');
+  } finally {
+    ui.unmount();
+    session.close();
+    await server.close();
+    await router.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('attached: banner and prompt name the socket, the pane starts with the daemon\'s upcalls, a lost daemon shows at once and the shell reconnects', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mrsh-att-'));
+  const path = join(dir, 's.sock');
+  const router = await Router.create();
+  let server = new ControlServer(router, { path });
+  await server.listen();
+  const { DaemonLink } = await import('../../src/shell/daemon-link.js');
+  const setup = await RemoteSession.open(await ControlClient.connect(path));
+  for (const l of ['mrt init', 'vif add 0 virtual eth0', 'inject 0 10.7.7.7 239.7.7.7']) await setup.exec(l);
+  setup.close();
+  const link = await DaemonLink.open(await RemoteSession.open(await ControlClient.connect(path)), path, 50);
+  const ui = render(<App remote={{ live: link, exec: (l) => link.exec(l) }} attached={link} color={false} historyPath={null} paneIntervalMs={20} />);
+  try {
+    let f = await waitFor(ui.lastFrame, (s) => s.includes('mrsh@s.sock# '));
+    assert.ok(f.includes(`attached to the daemon at ${path}`), f);
+    f = await waitFor(ui.lastFrame, (s) => /NOCACHE {3}vif 0 \(10\.7\.7\.7, 239\.7\.7\.7\)/.test(s), 3000);
+    assert.match(f, /NOCACHE 1/);
+    await server.close();
+    f = await waitFor(ui.lastFrame, (s) => s.includes(`DAEMON GONE (${path}), reconnecting`), 2000);
+    server = new ControlServer(router, { path });
+    await server.listen();
+    await waitFor(ui.lastFrame, (s) => !s.includes('DAEMON GONE'), 5000);
+    ui.stdin.write('vif add 1 virtual eth1\r');
+    for (let i = 0; i < 100 && router.listVifs('inet').length < 2; i++) await sleep(30);
+    assert.equal(router.listVifs('inet').length, 2);
+  } finally {
+    ui.unmount();
+    link.close();
+    await server.close();
+    await router.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

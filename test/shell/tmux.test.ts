@@ -68,3 +68,35 @@ test('interactive session in tmux: Tab, ?, a typo, Ctrl-D', { skip: hasTmux ? fa
     tmux('kill-server');
   }
 });
+
+test('the terminal keeps what the shell printed: tmux history, after exit too; idle draws nothing', { skip: hasTmux ? false : 'tmux not installed' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mrsh-tmux-'));
+  const cmd = `cd ${ROOT} && MRSH_HISTORY=${join(dir, 'history')} NO_COLOR=1 ${process.execPath} --import tsx src/cli.ts`;
+  assert.equal(tmux('new-session', '-d', '-s', S, '-x', '80', '-y', '24', cmd).status, 0);
+  tmux('set-option', '-t', S, 'remain-on-exit', 'on');
+  tmux('set-option', '-t', S, 'history-limit', '5000');
+  const history = () => tmux('capture-pane', '-p', '-J', '-S', '-', '-t', S).stdout;
+  try {
+    await until((s) => /^mrsh#/m.test(s), 30_000);
+    await sleep(500); // keys sent before Ink puts the tty in raw mode would be lost
+    // more than a screenful: `help` alone is longer than 24 rows
+    for (const l of ['mrt init', 'vif add 0 virtual eth0', 'help', 'show vif']) {
+      tmux('send-keys', '-t', S, '-l', l);
+      tmux('send-keys', '-t', S, 'Enter');
+    }
+    await until((s) => s.includes('mrsh# show vif') && /Vif\s+Thresh/.test(s));
+    const h = history();
+    for (const want of ['multicast router shell', 'mrsh# mrt init', 'mrsh# vif add 0 virtual eth0', 'mrsh# help', 'mrsh# show vif'])
+      assert.ok(h.includes(want), `history lacks ${want}:\n${h}`);
+    // idle: the pane's content stops changing (nothing redrawn)
+    const a = screen();
+    await sleep(1500);
+    assert.equal(screen(), a);
+    tmux('send-keys', '-t', S, 'C-d');
+    await until(() => tmux('list-panes', '-t', S, '-F', '#{pane_dead}').stdout.trim() === '1');
+    const after = history();
+    for (const want of ['mrsh# mrt init', 'mrsh# help', 'mrsh# show vif']) assert.ok(after.includes(want), `after exit, history lacks ${want}:\n${after}`);
+  } finally {
+    tmux('kill-server');
+  }
+});
