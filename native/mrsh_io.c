@@ -1929,7 +1929,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"closeXsk", NULL, js_close_xsk, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
-  if (mrsh_rsock_define(env, exports) != napi_ok || mrsh_execve_define(env, exports) != napi_ok) return NULL;
+  if (mrsh_rsock_define(env, exports) != napi_ok || mrsh_execve_define(env, exports) != napi_ok ||
+      mrsh_cred_define(env, exports) != napi_ok)
+    return NULL;
   return exports;
 }
 

@@ -104,6 +104,8 @@ export interface NativeIo {
   /** callback(status): status < 0 is a libuv error code */
   pollStart(fd: number, callback: (status: number) => void): PollHandle;
   pollStop(handle: PollHandle): void;
+  /** SO_PEERCRED of a connected unix socket (native/mrsh_cred.c), or -errno */
+  peerCred(fd: number): { pid: number; uid: number; gid: number } | number;
 }
 
 let loaded: NativeIo | null | undefined;
