@@ -267,7 +267,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('check', { alias: 'n', type: 'boolean', default: false, describe: 'batch: parse and validate, apply nothing' })
     .option('json', { alias: 'j', type: 'boolean', default: false, describe: 'show commands print JSON' })
     .option('color', { type: 'boolean', describe: 'force colours on or off (default: on a TTY without NO_COLOR)' })
-    .option('socket', { alias: 's', type: 'string', describe: 'control socket (default: $MRSH_SOCKET, /run/mrsh.sock for root, else $XDG_RUNTIME_DIR/mrsh.sock or /tmp/mrsh-UID.sock)' })
+    .option('socket', { alias: 's', type: 'string', describe: 'control socket (default: $MRSH_SOCKET, /run/mrsh.sock for root, else $XDG_RUNTIME_DIR/mrsh.sock or /tmp/mrsh-UID/mrsh.sock)' })
     .option('group', { type: 'string', describe: 'daemon: admit this group to the socket (mode 0660)' })
     .parserConfiguration({ 'parse-positional-numbers': false, 'boolean-negation': true })
     .strictOptions()
