@@ -4,7 +4,7 @@
 // values the command layer shows.
 
 import { performance } from 'node:perf_hooks';
-import { MrtError, fail } from '../dataplane/errno.js';
+import { FILE_ERRNOS, MrtError, fail, type Errno } from '../dataplane/errno.js';
 import { isIPv4, isIPv6, parseIPv4, parseIPv6, formatIPv4, formatIPv6, isMulticast4 } from '../dataplane/addr.js';
 import { InetEngine, MRT_VERSION_VALUE, VIFF_REGISTER, MRT_MFC_FLAGS_DISABLE_WRONGVIF, MRT_MFC_FLAGS_BORDER_VIF, MRT_MFC_RP, MRT_MFC_BW_UPCALL, MRT_API_FLAGS_ALL } from '../dataplane/inet.js';
 import { Inet6Engine, MIFF_REGISTER, REGISTER_IFINDEX6 } from '../dataplane/inet6.js';
@@ -992,8 +992,11 @@ export class Router implements RouterApi {
     try {
       bytes = writeFileAtomic(this.startupFile, lines.join('\n') + '\n');
     } catch (e) {
+      // the real errno by name (ENOSPC, EROFS, EACCES, EPERM...), EIO only for the unknown
       const err = e as NodeJS.ErrnoException;
-      throw new MrtError('EIO', `${this.startupFile}: ${err.code ?? ''} ${err.message}`.trim());
+      const errno = err.code && (FILE_ERRNOS as readonly string[]).includes(err.code) ? (err.code as Errno) : 'EIO';
+      const text = err.code && err.message.startsWith(`${err.code}: `) ? err.message.slice(err.code.length + 2) : err.message;
+      throw new MrtError(errno, text.includes(this.startupFile) ? text : `${this.startupFile}: ${text}`);
     }
     this.baseline = lines;
     return { path: this.startupFile, bytes };
