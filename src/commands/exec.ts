@@ -52,6 +52,9 @@ export function run(parsed: Parsed, ctx: Ctx): ExecResult | Promise<ExecResult> 
     parsed,
   });
   try {
+    // FreeBSD's commands see the kernel's current time: a meter added after a quiet spell
+    // starts now, not at the last packet
+    ctx.router.catchUp?.();
     const out = parsed.command.run(ctx, parsed.args);
     if (out instanceof Promise) return out.then((output) => ({ ok: true as const, output, parsed }), fail);
     return { ok: true, output: out, parsed };
