@@ -236,6 +236,7 @@ export class ControlServer {
       if (typeof t !== 'string') throw new Error('the client did not send this file');
       return t;
     });
+    ctx.shared = true;
     const reply = (r: ExecResult | null) => {
       c.inflight--;
       if (r === null) this.send(c, { id, ok: true, output: null });

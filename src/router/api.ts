@@ -160,6 +160,8 @@ export interface InjectSpec {
   ttl?: number;
   size?: number;
   count?: number;
+  /** the datagram itself, as hex (inject raw): source, group, ttl and size are not used */
+  raw?: string;
 }
 export interface InjectResult {
   sent: number;

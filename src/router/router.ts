@@ -946,15 +946,22 @@ export class Router implements RouterApi {
   inject(spec: InjectSpec): InjectResult {
     const family: Family = spec.family ?? (isIPv6(spec.source) || isIPv6(spec.group) ? 'inet6' : 'inet');
     const e = this.engine(family);
-    checkAddr(family, spec.source, 'source');
-    checkAddr(family, spec.group, 'group');
+    if (spec.raw === undefined) {
+      checkAddr(family, spec.source, 'source');
+      checkAddr(family, spec.group, 'group');
+    }
     if (!Number.isInteger(spec.vif) || spec.vif < 0 || spec.vif >= e.maxVifs) fail('EINVAL', `vif ${spec.vif} out of range (0-${e.maxVifs - 1})`);
     if (!e.vifUsed[spec.vif]) fail('EADDRNOTAVAIL', `${family === 'inet' ? 'vif' : 'mif'} ${spec.vif} is not configured`);
     const count = spec.count ?? 1;
     if (!Number.isInteger(count) || count < 1 || count > 1_000_000) fail('EINVAL', `count ${count} out of range (1-1000000)`);
     const ttl = spec.ttl ?? 64;
     if (!Number.isInteger(ttl) || ttl < 0 || ttl > 255) fail('EINVAL', `ttl ${ttl} out of range (0-255)`);
-    const pkt = buildPacket(family, spec.source, spec.group, ttl, spec.size);
+    // raw: whatever bytes were given, so bad input can be scripted (the ledger counts it)
+    let pkt: Buffer;
+    if (spec.raw !== undefined) {
+      if (!/^([0-9a-fA-F]{2})+$/.test(spec.raw) || spec.raw.length > 2 * 65575) fail('EINVAL', 'raw: the datagram must be hex digits, two per byte, at most 65575 bytes');
+      pkt = Buffer.from(spec.raw, 'hex');
+    } else pkt = buildPacket(family, spec.source, spec.group, ttl, spec.size);
     const ifindex = e.vifIf[spec.vif];
     const up0 = e.stat.upcalls;
     const tx0 = this.txCopies;

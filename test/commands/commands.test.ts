@@ -145,6 +145,8 @@ const CASES: Case[] = [
   { line: `configure replace ${join(DIR, 'missing.conf')}`, setup: BASE, err: /ENOENT/ },
   { line: 'help show', ok: (o) => assert.ok((o as { commands: { name: string }[] }).commands.every((c) => c.name.startsWith('show'))) },
   { line: 'exit', ok: 'exit' },
+  { line: 'sleep 0.01', ok: 'ok' },
+  { line: 'inject 0 raw 4500001c', setup: BASE, ok: (o) => assert.equal((o as { result: { sent: number } }).result.sent, 1) },
 ];
 
 for (const c of CASES) {
