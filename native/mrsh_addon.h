@@ -8,4 +8,6 @@
 napi_status mrsh_rsock_define(napi_env env, napi_value exports);
 /* mrsh_execve.c: execve(2) for `mrsh exec`, which replaces itself with the daemon */
 napi_status mrsh_execve_define(napi_env env, napi_value exports);
+/* mrsh_cred.c: peerCred(fd), SO_PEERCRED for the control socket's clients */
+napi_status mrsh_cred_define(napi_env env, napi_value exports);
 #endif

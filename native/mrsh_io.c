@@ -36,7 +36,9 @@ static napi_value init(napi_env env, napi_value exports) {
       CALL("closeXsk", js_close_xsk),
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
-  if (mrsh_rsock_define(env, exports) != napi_ok || mrsh_execve_define(env, exports) != napi_ok) return NULL;
+  if (mrsh_rsock_define(env, exports) != napi_ok || mrsh_execve_define(env, exports) != napi_ok ||
+      mrsh_cred_define(env, exports) != napi_ok)
+    return NULL;
   return exports;
 }
 

@@ -26,12 +26,40 @@ async function embeddedRouter(): Promise<RouterApi> {
   return Router.create();
 }
 
+/**
+ * stdout as a Unix filter's: a reader that closes early (`| head -1`) is EPIPE, after which
+ * output is discarded without a word (stderr and the exit status still tell the run's
+ * outcome) and a monitor ends; any other write error is reported once.
+ */
+let stdoutGone = false;
+const stdoutGoneListeners: (() => void)[] = [];
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (stdoutGone) return;
+  stdoutGone = true;
+  if (e.code !== 'EPIPE') process.stderr.write(`mrsh: stdout: ${e.message}\n`);
+  for (const f of stdoutGoneListeners) f();
+});
+
+function writeOut(s: string): void {
+  if (!stdoutGone) process.stdout.write(s);
+}
+
+/**
+ * Resolves once everything written to the stream left the process. A pipe's writes are
+ * asynchronous: exiting with some still queued loses them (a slow reader got 64 KiB).
+ * Writes complete in order, so the callback of an empty write comes after all before it.
+ */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.destroyed || stream.writableLength === 0) return Promise.resolve();
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}
+
 /** stdout writes gathered per tick: a 100,000-line batch must not pay a write per line */
 function bufferedStdout() {
   let buf: string[] = [];
   let size = 0;
   const flush = () => {
-    if (buf.length) process.stdout.write(buf.join(''));
+    if (buf.length) writeOut(buf.join(''));
     buf = [];
     size = 0;
   };
@@ -130,7 +158,8 @@ async function oneShot(o: Opts): Promise<number> {
       const color = o.color ?? wantColor(process.stdout, process.env, o.json || parsed.pipe.json);
       if (r.ok && r.output.kind === 'monitor') return await monitor(session, r.output.types, o.json || parsed.pipe.json, color);
       const p = present(r, line, { color, json: o.json, width: process.stdout.columns });
-      if (p.text !== null) (p.error ? process.stderr : process.stdout).write(`${p.text}\n`);
+      if (p.text !== null) if (p.error) process.stderr.write(`${p.text}\n`);
+      else writeOut(`${p.text}\n`);
       return p.error ? EXIT_COMMAND : EXIT_OK;
     } finally {
       session.close();
@@ -143,7 +172,8 @@ async function oneShot(o: Opts): Promise<number> {
     const color = o.color ?? wantColor(process.stdout, process.env, o.json || parsed.pipe.json);
     if (r.ok && r.output.kind === 'monitor') return await monitor(router, r.output.types, o.json || parsed.pipe.json, color);
     const p = present(r, line, { color, json: o.json, width: process.stdout.columns });
-    if (p.text !== null) (p.error ? process.stderr : process.stdout).write(`${p.text}\n`);
+    if (p.text !== null) if (p.error) process.stderr.write(`${p.text}\n`);
+      else writeOut(`${p.text}\n`);
     // a script that thinks it configured a router must not be silently wrong
     if (r.ok && parsed.command.mutates) {
       const { defaultSocketPath } = await import('./control/socket-path.js');
@@ -178,6 +208,7 @@ async function monitor(router: LiveView, types: string[] | null, json: boolean, 
   const keepAlive = setInterval(() => {}, 1 << 30);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
+    stdoutGoneListeners.push(() => resolve());
     process.once('SIGTERM', () => resolve());
     // attached: the stream ends with the daemon
     if ('client' in router) (router as RemoteSession).client.onClose(() => resolve());
@@ -246,7 +277,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('check', { alias: 'n', type: 'boolean', default: false, describe: 'batch: parse and validate, apply nothing' })
     .option('json', { alias: 'j', type: 'boolean', default: false, describe: 'show commands print JSON' })
     .option('color', { type: 'boolean', describe: 'force colours on or off (default: on a TTY without NO_COLOR)' })
-    .option('socket', { alias: 's', type: 'string', describe: 'control socket (default: $MRSH_SOCKET, /run/mrsh.sock for root, else $XDG_RUNTIME_DIR/mrsh.sock or /tmp/mrsh-UID.sock)' })
+    .option('socket', { alias: 's', type: 'string', describe: 'control socket (default: $MRSH_SOCKET, /run/mrsh.sock for root, else $XDG_RUNTIME_DIR/mrsh.sock or /tmp/mrsh-UID/mrsh.sock)' })
     .option('group', { type: 'string', describe: 'daemon: admit this group to the socket (mode 0660)' })
     .parserConfiguration({ 'parse-positional-numbers': false, 'boolean-negation': true })
     .strictOptions()
@@ -301,10 +332,13 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => {
+  async (code) => {
     process.exitCode = code;
-    // stray handles (timers of links) must not keep a finished one-shot alive
-    setImmediate(() => process.exit(code));
+    // everything written reaches the reader, however slow, before the exit; stray handles
+    // (timers of links) must not keep a finished one-shot alive after that
+    await drained(process.stdout);
+    await drained(process.stderr);
+    process.exit(code);
   },
   (e: unknown) => {
     process.stderr.write(`mrsh: internal error: ${(e as Error)?.stack ?? String(e)}\n`);

@@ -12,7 +12,8 @@ function filter(a: Args) {
     source: a.need<string>('S'),
     group: a.need<string>('G'),
     op: a.has('geq') ? 'geq' : 'leq',
-    intervalMs: Math.round(a.need<number>('SECONDS') * 1000),
+    // microseconds kept, as struct timeval does (2.999999 is under the minimum, 3.0004 stays)
+    intervalMs: a.need<number>('SECONDS') * 1000,
   };
   if (packets !== undefined) spec.packets = packets;
   if (bytes !== undefined) spec.bytes = bytes;

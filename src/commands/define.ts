@@ -15,6 +15,8 @@ export interface Ctx {
    * and relative to its directory, never the daemon's.
    */
   readFile(path: string): string;
+  /** set on the daemon: commands that would hold up every client (sleep) are refused */
+  shared?: boolean;
 }
 
 export interface CommandDef {

@@ -25,19 +25,21 @@ export const diagCommands: CommandDef[] = [
   },
   {
     name: 'inject',
-    syntax: 'inject <N:vifRef> <S:addr> <G:addr> {ttl <T:ttl> | size <Z:size> | count <C:count>}',
-    help: 'send test UDP datagrams into the engine as if they arrived on vif N (IPv6 addresses: on mif N); by default one 60-byte datagram (IPv6: 80) with TTL 64',
+    syntax: 'inject <N:vifRef> (<S:addr> <G:addr> {ttl <T:ttl> | size <Z:size> | count <C:count>} | raw <H:hex> {count <C:count>})',
+    help: 'send test UDP datagrams into the engine as if they arrived on vif N (IPv6 addresses: on mif N), by default one 60-byte datagram (IPv6: 80) with TTL 64; or any bytes given raw',
     tokens: {
       N: 'the arrival vif',
-      T: 'TTL (hop limit) of the packets (default 64)',
+      T: 'TTL (hop limit) of the packets (default 64; 0 is sent as given)',
       Z: 'datagram size in bytes, IP header included (default 60; IPv6 80)',
       C: 'how many packets (default 1)',
+      H: 'the datagram from its IP header on, as hex, malformed or not (version 6: to mif N)',
     },
     show: true,
     mutates: true,
     run: ({ router }, a) => {
-      const family = sgFamily(a);
-      const spec: InjectSpec = { vif: a.need('N'), family, source: a.need('S'), group: a.need('G') };
+      const raw = a.get<string>('H');
+      const family: Family = raw !== undefined ? (parseInt(raw[0], 16) === 6 ? 'inet6' : 'inet') : sgFamily(a);
+      const spec: InjectSpec = raw !== undefined ? { vif: a.need('N'), family, source: '', group: '', raw } : { vif: a.need('N'), family, source: a.need('S'), group: a.need('G') };
       if (a.get('T') !== undefined) spec.ttl = a.get<number>('T');
       if (a.get('Z') !== undefined) spec.size = a.get<number>('Z');
       if (a.get('C') !== undefined) spec.count = a.get<number>('C');

@@ -53,6 +53,9 @@ export function run(parsed: Parsed, ctx: Ctx): ExecResult | Promise<ExecResult> 
     parsed,
   });
   try {
+    // FreeBSD's commands see the kernel's current time: a meter added after a quiet spell
+    // starts now, not at the last packet
+    ctx.router.catchUp?.();
     resolveVifNames(parsed.args, ctx.router, parsed.command.name);
     const out = parsed.command.run(ctx, parsed.args);
     if (out instanceof Promise) return out.then((output) => ({ ok: true as const, output, parsed }), fail);

@@ -10,7 +10,7 @@ export const mfcCommands: CommandDef[] = [
     help: 'install or replace the (S,G) entry: incoming vif, outgoing vifs with TTL thresholds, per-vif flags, RP',
     tokens: {
       N: 'the incoming vif (mfcc_parent)',
-      OIF: 'outgoing vif N, forwarding packets whose TTL exceeds TTL (default 1)',
+      OIF: 'outgoing vif N, forwarding packets whose TTL exceeds TTL (default 1; 0: not an oif)',
       FLAG: 'N:disable-wrongvif (no WRONGVIF upcall from vif N) or N:border (Border bit in Registers)',
       RP: 'RP address (needs mrt api config rp)',
     },
@@ -44,8 +44,8 @@ export const mfcCommands: CommandDef[] = [
         if (familyOf(rps[0]) !== family) a.fail('RP', 'rp address family differs from the group');
         spec.rp = rps[0];
       }
-      call('mfc add', () => router.addMfc(spec));
-      return OK;
+      const warnings = call('mfc add', () => router.addMfc(spec));
+      return warnings && warnings.length ? { kind: 'ok', message: warnings.map((w) => `% Warning: ${w}`).join('\n') } : OK;
     },
   },
   {

@@ -44,6 +44,18 @@ export const mrtCommands: CommandDef[] = [
     run: ({ router }, a) => (call('mrt assert', () => router.setAssert(a.has('enable'))), OK),
   },
   {
+    name: 'mrt pending-limit',
+    syntax: 'mrt pending-limit <N:uint> [ipv4|ipv6]',
+    help: 'the most unresolved entries held at once (default 4096; FreeBSD has no cap): a new flow beyond it gets no entry and no upcall',
+    tokens: { N: 'unresolved entries at most, at least 1' },
+    mutates: true,
+    run: ({ router }, a) => {
+      if (!router.setPendingLimit) a.fail('N', 'this router has no pending limit setting');
+      call('mrt pending-limit', () => router.setPendingLimit!(kwFamily(a), a.need<number>('N')));
+      return OK;
+    },
+  },
+  {
     name: 'mrt api config',
     syntax: 'mrt api config (disable-wrongvif|border-vif|rp|bw-upcall|none)...',
     help: 'request advanced API features and print the subset the engine accepted (MRT_API_CONFIG)',

@@ -34,7 +34,7 @@ export type Output =
       pending: PendingInfo[];
       nowMs: number;
     }
-  | { kind: 'pending'; family: Family; pending: PendingInfo[]; nowMs: number }
+  | { kind: 'pending'; family: Family; pending: PendingInfo[]; nowMs: number; cap?: { limit: number; entries: number; dropped: number } }
   | { kind: 'statistics'; family: Family; stats: Stats }
   | { kind: 'upcalls'; upcalls: UpcallEvent[] }
   | { kind: 'running-config'; lines: string[] }

@@ -1,7 +1,7 @@
-// help, monitor, exit and the IOS habits (end, quit, terminal length): commands about the
-// session rather than the router.
+// help, monitor, sleep, exit and the IOS habits (end, quit, terminal length): commands about
+// the session rather than the router.
 import type { UpcallType } from '../router/api.js';
-import type { CommandDef } from './define.js';
+import { OK, type CommandDef } from './define.js';
 
 const TYPES: { kw: string; type: UpcallType }[] = [
   { kw: 'nocache', type: 'NOCACHE' },
@@ -40,6 +40,20 @@ export const sessionCommands: CommandDef[] = [
         return words.every((w, i) => cw[i]?.startsWith(w));
       });
       return { kind: 'help', commands: picked.map((c) => ({ name: c.name, syntax: c.usage ?? c.syntax, help: c.help })) };
+    },
+  },
+  {
+    name: 'sleep',
+    syntax: 'sleep <T:seconds>',
+    help: 'let time pass (timers fire meanwhile: pending entries expire, bandwidth meters report), then go on; for batch files',
+    tokens: { T: 'seconds to wait (decimals allowed, at most 3600)' },
+    run: (ctx, a) => {
+      // the daemon runs one command at a time for all clients: a sleep there stalls them all
+      if (ctx.shared) a.fail('T', 'sleep is for batch files and the embedded shell, not a shared daemon');
+      const t = a.need<number>('T');
+      if (t > 3600) a.fail('T', 'at most 3600 seconds');
+      // a real wait on the event loop, so the router's timers and links run during it
+      return new Promise((resolve) => setTimeout(() => resolve(OK), t * 1000));
     },
   },
   {

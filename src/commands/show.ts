@@ -123,6 +123,7 @@ export const showCommands: CommandDef[] = [
     family,
     pending: router.listPending(family),
     nowMs: engineNow(router),
+    ...(router.pendingCap ? { cap: router.pendingCap(family) } : {}),
   })),
   {
     name: 'show upcalls',

@@ -161,4 +161,11 @@ export const path: ParamType = {
   parse: (t) => (t.length > 0 && t.length <= 4096 && t[0] !== '|' ? t : undefined),
 };
 
-export const TYPES: Record<string, ParamType> = { uint, vif, vifRef, ttl, count, size, addr, seconds, oif, vifFlag, word, prefix, path };
+/** bytes as hex digits (two per byte, any case): a whole packet for inject raw */
+export const hex: ParamType = {
+  display: '<hex>',
+  describe: 'bytes as hex digits, two per byte',
+  parse: (t) => (t.length >= 2 && t.length % 2 === 0 && t.length <= 2 * 65575 && /^[0-9a-fA-F]+$/.test(t) ? t.toLowerCase() : undefined),
+};
+
+export const TYPES: Record<string, ParamType> = { uint, vif, vifRef, ttl, count, size, addr, seconds, oif, vifFlag, word, prefix, path, hex };

@@ -5,12 +5,20 @@
 import { existsSync, statSync } from 'node:fs';
 import { ControlClient, ControlError } from './client.js';
 import { RemoteSession } from './remote.js';
-import { defaultSocketPath } from './socket-path.js';
+import { checkPrivateDir, defaultSocketPath, privateSocketDir } from './socket-path.js';
 
 export type Attach = { session: RemoteSession; path: string } | { session: null; warning: string | null } | { error: string };
 
 export async function attach(explicit: string | undefined): Promise<Attach> {
   const path = explicit ?? defaultSocketPath();
+  const dir = explicit ? null : privateSocketDir(path);
+  if (dir) {
+    try {
+      if (!checkPrivateDir(dir, false)) return { session: null, warning: null };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  }
   if (!existsSync(path)) return explicit ? { error: `${path}: no such socket (is mrsh daemon running?)` } : { session: null, warning: null };
   if (!statSync(path).isSocket()) return explicit ? { error: `${path}: not a socket` } : { session: null, warning: `${path} is not a socket; running on an embedded router` };
   try {
@@ -22,7 +30,8 @@ export async function attach(explicit: string | undefined): Promise<Attach> {
       const msg = `${path}: stale socket, no daemon answers (ECONNREFUSED)`;
       return explicit ? { error: msg } : { session: null, warning: `${msg}; running on an embedded router` };
     }
-    if (code === 'EACCES' || code === 'EPERM') return { error: `${path}: permission denied (${code}): the socket admits its owner and, with mrsh daemon --group, that group` };
+    if (code === 'EPERM') return { error: (e as Error).message };
+    if (code === 'EACCES') return { error: `${path}: permission denied (${code}): the socket admits its owner and, with mrsh daemon --group, that group` };
     return { error: `${path}: ${(e as Error).message}` };
   }
 }

@@ -1,6 +1,8 @@
 // The client's end of the control socket: requests matched to replies by id, events
 // handed to a listener.
+import { lstatSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
+import { loadNative } from '../dataplane/links/native.js';
 import { LineSplitter, type Event, type Reply } from './protocol.js';
 
 export class ControlError extends Error {
@@ -11,6 +13,36 @@ export class ControlError extends Error {
     super(message);
     this.name = 'ControlError';
   }
+}
+
+/**
+ * Why the process at the other end of a connected control socket must not be trusted, or
+ * null: it must run as root or as this user. Anyone who can bind the path first (a shared
+ * socket directory) would otherwise receive this user's commands and the files that
+ * `configure replace` sends. The kernel's SO_PEERCRED says who bound the socket; without
+ * the native addon the socket file's owner stands in (sound in a directory only this user
+ * or root can write, which the default path is).
+ */
+export function peerProblem(sock: Socket, path: string, uid: number = process.getuid?.() ?? -1): string | null {
+  if (uid < 0) return null; // no uids on this platform
+  const fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  const io = loadNative();
+  let peer: number;
+  let how: string;
+  const cred = io && typeof fd === 'number' && fd >= 0 ? io.peerCred(fd) : null;
+  if (cred !== null && typeof cred === 'object') {
+    peer = cred.uid;
+    how = `the daemon (pid ${cred.pid}) runs as uid ${peer}`;
+  } else {
+    try {
+      peer = lstatSync(path).uid;
+    } catch (e) {
+      return `cannot tell who owns the socket (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+    }
+    how = `the socket is owned by uid ${peer}`;
+  }
+  if (peer === 0 || peer === uid) return null;
+  return `${how}, neither root nor you (uid ${uid}): not trusted, nothing sent`;
 }
 
 export class ControlClient {
@@ -33,7 +65,10 @@ export class ControlClient {
     sock.on('close', () => this.fail(new ControlError('the daemon closed the connection', 'ECONNRESET')));
   }
 
-  /** Connects; rejects with a ControlError whose code is the errno (ENOENT, ECONNREFUSED, EACCES). */
+  /**
+   * Connects; rejects with a ControlError whose code is the errno (ENOENT, ECONNREFUSED,
+   * EACCES), or EPERM when the daemon is not one this user may trust (see peerProblem).
+   */
   static connect(path: string, timeoutMs = 2000): Promise<ControlClient> {
     return new Promise((resolve, reject) => {
       const s = createConnection(path);
@@ -43,7 +78,11 @@ export class ControlClient {
       }, timeoutMs);
       s.once('connect', () => {
         clearTimeout(t);
-        resolve(new ControlClient(s));
+        const problem = peerProblem(s, path);
+        if (problem) {
+          s.destroy();
+          reject(new ControlError(`${path}: ${problem}`, 'EPERM'));
+        } else resolve(new ControlClient(s));
       });
       s.once('error', (e: NodeJS.ErrnoException) => {
         clearTimeout(t);

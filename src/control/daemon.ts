@@ -11,7 +11,7 @@ import { applyPlan, planReplace } from '../commands/configure.js';
 import { Router } from '../router/router.js';
 import { ControlServer, groupId } from './server.js';
 import { MrouteEndpoint, mrouteSocketPath } from './mroute-endpoint.js';
-import { defaultSocketPath } from './socket-path.js';
+import { checkPrivateDir, defaultSocketPath, privateSocketDir } from './socket-path.js';
 
 export interface DaemonOptions {
   file?: string;
@@ -27,6 +27,15 @@ function log(msg: string): void {
 export async function runDaemon(o: DaemonOptions): Promise<number> {
   const file = o.file ? resolve(o.file) : undefined;
   const path = o.socket ?? defaultSocketPath();
+  const dir = o.socket ? null : privateSocketDir(path);
+  if (dir) {
+    try {
+      checkPrivateDir(dir, true);
+    } catch (e) {
+      log(`cannot open the control socket: ${(e as Error).message}`);
+      return 1;
+    }
+  }
   const router = await Router.create({ startupFile: file });
   if (file) {
     if (existsSync(file)) {

@@ -35,9 +35,14 @@ export type Event = { event: 'upcall'; upcall: UpcallEvent } | { event: 'dropped
 /** longest request line accepted: room for a large configure replace file */
 export const MAX_LINE = 16 << 20;
 
-/** Splits a stream of text into lines; a line longer than max is reported, not buffered. */
+/**
+ * Splits a stream of text into lines; a line longer than max is reported, not buffered,
+ * wherever its newline falls (in the same chunk, a later one, or not yet), and nothing
+ * after it is read: the stream is out of step from there on.
+ */
 export class LineSplitter {
   private buf = '';
+  private overflowed = false;
   constructor(
     private readonly onLine: (line: string) => void,
     private readonly onOverflow: () => void,
@@ -45,23 +50,24 @@ export class LineSplitter {
   ) {}
 
   push(chunk: string): void {
+    if (this.overflowed) return;
     let start = 0;
     let nl = chunk.indexOf('\n');
-    if (nl < 0) {
-      this.buf += chunk;
-      if (this.buf.length > this.max) {
-        this.buf = '';
-        this.onOverflow();
-      }
-      return;
-    }
     while (nl >= 0) {
+      if (this.buf.length + nl - start > this.max) return this.overflow();
       const line = start === 0 && this.buf ? this.buf + chunk.slice(0, nl) : chunk.slice(start, nl);
       if (start === 0) this.buf = '';
       if (line.length) this.onLine(line);
       start = nl + 1;
       nl = chunk.indexOf('\n', start);
     }
-    this.buf = chunk.slice(start);
+    if (this.buf.length + chunk.length - start > this.max) return this.overflow();
+    this.buf = start === 0 ? this.buf + chunk : chunk.slice(start);
+  }
+
+  private overflow(): void {
+    this.buf = '';
+    this.overflowed = true;
+    this.onOverflow();
   }
 }

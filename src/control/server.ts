@@ -4,13 +4,14 @@
 // "applied"). Nothing a client does can hold up forwarding or other clients: writes never
 // block (Node queues them), replies to a client that stops reading pause only that
 // client's requests, and events to a slow subscriber are dropped and counted.
-import { chmodSync, chownSync, existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lchownSync, lstatSync, mkdtempSync, readFileSync, renameSync, rmdirSync, unlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { execute, makeCtx } from '../commands/exec.js';
 import { CommandError, ParseError } from '../commands/errors.js';
 import type { ExecResult } from '../commands/exec.js';
 import type { RouterApi, UpcallEvent } from '../router/api.js';
-import { LineSplitter, type Reply, type WireError } from './protocol.js';
+import { LineSplitter, MAX_LINE, type Reply, type WireError } from './protocol.js';
 
 export interface ServerOptions {
   path: string;
@@ -21,6 +22,8 @@ export interface ServerOptions {
   eventHighWater?: number;
   /** bytes queued to a client beyond which its requests wait (it is not reading replies) */
   replyHighWater?: number;
+  /** longest request line (default MAX_LINE) */
+  maxLine?: number;
 }
 
 interface Client {
@@ -76,6 +79,8 @@ export class ControlServer {
   private readonly log: (msg: string) => void;
   private readonly eventHigh: number;
   private readonly replyHigh: number;
+  /** the inode of the socket this server bound: close() removes only that */
+  private boundIno = -1;
   /** events dropped for slow subscribers, all clients */
   droppedEvents = 0;
 
@@ -91,31 +96,71 @@ export class ControlServer {
 
   async listen(): Promise<void> {
     const path = this.opts.path;
+    // Only a socket is ever taken for stale: anything else at the path (a file given by
+    // mistake, a link) is refused, never removed.
+    const notSocket = (): boolean => {
+      try {
+        return !lstatSync(path).isSocket();
+      } catch {
+        return false;
+      }
+    };
+    if (notSocket()) throw new Error(`${path} exists and is not a socket: refusing to replace it`);
     const state = await probeSocket(path);
     if (state === 'live') throw new Error(`${path}: a daemon is already answering there`);
     if (state === 'stale') {
+      if (notSocket()) throw new Error(`${path} exists and is not a socket: refusing to replace it`);
       this.log(`${path}: stale socket (no daemon answers), removing it`);
       unlinkSync(path);
     } else if (state !== 'absent') throw new Error(`${path}: ${state}`);
     const gid = this.opts.group !== undefined ? groupId(this.opts.group) : -1;
     const mode = gid >= 0 ? 0o660 : 0o600;
     const server = createServer({ allowHalfOpen: false }, (sock) => this.accept(sock));
-    // The umask covers the moment between bind() and chmod(): the socket never exists with
-    // wider permissions than asked, so no other user can connect in that window.
-    const oldMask = process.umask(0o177);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(path, () => {
-          server.off('error', reject);
-          resolve();
+    const bind = async (at: string, mask: number): Promise<void> => {
+      // the umask covers bind() itself: the socket never exists with wider permissions
+      const oldMask = process.umask(mask);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(at, () => {
+            server.off('error', reject);
+            resolve();
+          });
         });
-      });
+      } finally {
+        process.umask(oldMask);
+      }
+    };
+    // Mode and group are set where nobody else can swap the name for a link: in a 0700
+    // directory of the daemon's own beside the path, then the socket is renamed into
+    // place. (chmod/chown on the final name followed a symlink swapped in between.)
+    const tmpDir = mkdtempSync(join(dirname(path), '.mrsh-'));
+    const tmp = join(tmpDir, 's');
+    try {
+      if (Buffer.byteLength(tmp) < 108) {
+        await bind(tmp, 0o177);
+        if (gid >= 0) lchownSync(tmp, -1, gid);
+        chmodSync(tmp, mode);
+        renameSync(tmp, path);
+      } else {
+        // no room in sun_path for the detour: bind under the final mode's umask; lchown
+        // changes a swapped-in link, never its target. Until it runs, the daemon's own
+        // primary group (not another user) could connect.
+        await bind(path, 0o777 & ~mode);
+        if (gid >= 0) lchownSync(path, -1, gid);
+      }
+    } catch (e) {
+      server.close();
+      throw e;
     } finally {
-      process.umask(oldMask);
+      try {
+        if (existsSync(tmp)) unlinkSync(tmp);
+        rmdirSync(tmpDir);
+      } catch {
+        // left for the operator to see; the daemon's socket is in place either way
+      }
     }
-    if (gid >= 0) chownSync(path, -1, gid);
-    chmodSync(path, mode);
+    this.boundIno = lstatSync(path).ino;
     this.server = server;
   }
 
@@ -140,9 +185,12 @@ export class ControlServer {
     const split = new LineSplitter(
       (line) => this.onLine(c, line),
       () => {
-        this.send(c, { id: null, ok: false, error: { message: 'request line too long', offset: null, errno: 'EMSGSIZE', parse: false } });
+        // the reply goes out before the end: flushed now, not on the next tick after end()
+        this.send(c, { id: null, ok: false, error: { message: `request line too long (over ${this.opts.maxLine ?? MAX_LINE} bytes)`, offset: null, errno: 'EMSGSIZE', parse: false } });
+        this.flush(c);
         sock.end();
       },
+      this.opts.maxLine,
     );
     sock.on('data', (chunk: string) => split.push(chunk));
     sock.on('drain', () => {
@@ -188,6 +236,7 @@ export class ControlServer {
       if (typeof t !== 'string') throw new Error('the client did not send this file');
       return t;
     });
+    ctx.shared = true;
     const reply = (r: ExecResult | null) => {
       c.inflight--;
       if (r === null) this.send(c, { id, ok: true, output: null });
@@ -267,9 +316,9 @@ export class ControlServer {
     for (const c of this.clients) c.sock.destroy();
     this.clients.clear();
     if (server) await new Promise<void>((r) => server.close(() => r()));
-    // server.close() unlinks the path in Node; make sure even if it did not
+    // only our own socket: a later daemon's, or anything else put there, stays
     try {
-      unlinkSync(this.opts.path);
+      if (lstatSync(this.opts.path).ino === this.boundIno) unlinkSync(this.opts.path);
     } catch {
       // gone already
     }

@@ -42,6 +42,7 @@ export const ENTRY_RESOLVED = 1;
 export const ENTRY_PENDING = 2;
 /** mfcc_parent of a pending entry (FreeBSD sets 0xffff... as "no parent yet"). */
 export const PARENT_NONE = 0xffff;
+export const DEFAULT_PENDING_LIMIT = 4096;
 
 /** FreeBSD's expire_upcalls callout runs every hz/4. */
 export const EXPIRE_TICK_MS = 250;
@@ -70,7 +71,8 @@ export abstract class MrouteEngine {
   readonly stat = new MrtStat();
   readonly ledger = new PacketLedger();
   readonly upcalls: UpcallQueue;
-  readonly pendingLimit: number;
+  /** unresolved entries at most (FreeBSD has no such cap; a setting: mrt pending-limit) */
+  pendingLimit: number;
 
   /** the routing-socket owner (MRT_INIT); null when multicast routing is off */
   mrouter: object | null = null;
@@ -143,7 +145,7 @@ export abstract class MrouteEngine {
     if (!Number.isInteger(this.maxVifs) || this.maxVifs < 1 || this.maxVifs > 0xfffe)
       throw new RangeError(`maxVifs must be 1..65534, got ${this.maxVifs}`);
     this.upcalls = new UpcallQueue(opts.upcallQueueLimit ?? 1024);
-    this.pendingLimit = opts.pendingLimit ?? 4096;
+    this.pendingLimit = opts.pendingLimit ?? DEFAULT_PENDING_LIMIT;
     const n = this.maxVifs;
     this.vifUsed = new Uint8Array(n);
     this.vifFlags = new Uint8Array(n);

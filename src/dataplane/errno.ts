@@ -18,7 +18,20 @@ export type Errno =
   | 'EADDRNOTAVAIL'
   | 'EAGAIN'
   | 'ENODEV'
-  | 'EIO';
+  | 'EIO'
+  // from the file system, for write memory
+  | 'ENOSPC'
+  | 'EROFS'
+  | 'EDQUOT'
+  | 'EFBIG'
+  | 'ENOTDIR'
+  | 'EISDIR'
+  | 'ELOOP'
+  | 'ENAMETOOLONG'
+  | 'ETXTBSY';
+
+/** the errnos a file operation reports by name (write memory); others become EIO */
+export const FILE_ERRNOS: readonly Errno[] = ['EPERM', 'EACCES', 'ENOENT', 'ENOSPC', 'EROFS', 'EDQUOT', 'EFBIG', 'ENOTDIR', 'EISDIR', 'ELOOP', 'ENAMETOOLONG', 'ETXTBSY', 'EBUSY', 'EEXIST', 'ENOMEM', 'EIO'];
 
 export class MrtError extends Error {
   readonly errno: Errno;

@@ -87,7 +87,7 @@ function jsonOf(out: Output): Record<string, unknown> {
       return { ...base, family: out.family, vifs: out.vifs.map((v) => vifJson(v, name)) };
     }
     case 'pending':
-      return { ...base, family: out.family, pending: out.pending.map((q) => pendingJson(q, out.nowMs)) };
+      return { ...base, family: out.family, pending: out.pending.map((q) => pendingJson(q, out.nowMs)), ...(out.cap ? { limit: out.cap.limit, capDropped: out.cap.dropped } : {}) };
     case 'statistics':
       return { ...base, family: out.family, counters: mrtstatRows(out.family, out.stats) };
     case 'upcalls':

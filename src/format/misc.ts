@@ -4,12 +4,19 @@ import type { Painter } from './style.js';
 import { table } from './table.js';
 import { clock, familyName, hexdump, iosDuration } from './text.js';
 
-export function pendingTable(family: Family, pending: readonly PendingInfo[], nowMs: number, p: Painter): string {
-  if (pending.length === 0) return `${familyName(family)} unresolved queue is empty`;
-  return table(
-    ['Source', 'Group', 'Arrival-Vif', 'Queued', 'Age', 'Expires'],
-    pending.map((q) => [q.source, q.group, q.arrivalVif, q.queued, iosDuration(nowMs - q.createdMs), iosDuration(q.expiresInMs)]),
-    p,
+export function pendingTable(family: Family, pending: readonly PendingInfo[], nowMs: number, p: Painter, cap?: { limit: number; entries: number; dropped: number }): string {
+  // the cap is mrsh's, not FreeBSD's: what it turns away is said here, not only counted
+  const capLine =
+    cap && (cap.entries >= cap.limit || cap.dropped > 0)
+      ? `\n${p.yellow(`Limit of ${cap.limit} unresolved entries ${cap.entries >= cap.limit ? 'reached' : 'was reached'}`)}: ${cap.dropped} new flow${cap.dropped === 1 ? '' : 's'} got no entry and no upcall (pkt_miss_cap; mrt pending-limit N raises it)`
+      : '';
+  if (pending.length === 0) return `${familyName(family)} unresolved queue is empty${capLine}`;
+  return (
+    table(
+      ['Source', 'Group', 'Arrival-Vif', 'Queued', 'Age', 'Expires'],
+      pending.map((q) => [q.source, q.group, q.arrivalVif, q.queued, iosDuration(nowMs - q.createdMs), iosDuration(q.expiresInMs)]),
+      p,
+    ) + capLine
   );
 }
 

@@ -39,7 +39,7 @@ export function renderText(out: Output, opts: RenderOpts & { width?: number }): 
     case 'bw-upcall':
       return bwUpcallTable(out.entries, out.nowMs);
     case 'pending':
-      return pendingTable(out.family, out.pending, out.nowMs, p);
+      return pendingTable(out.family, out.pending, out.nowMs, p, out.cap);
     case 'statistics':
       return mrtstatText(out.family, out.stats);
     case 'upcalls':

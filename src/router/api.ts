@@ -170,6 +170,8 @@ export interface InjectSpec {
   ttl?: number;
   size?: number;
   count?: number;
+  /** the datagram itself, as hex (inject raw): source, group, ttl and size are not used */
+  raw?: string;
 }
 export interface InjectResult {
   sent: number;
@@ -257,11 +259,15 @@ export interface RouterApi {
   delVif(family: Family, index: number): Promise<void>;
   listVifs(family: Family): VifInfo[];
 
-  addMfc(spec: MfcSpec): void;
+  /** warnings: what the kernel accepts but will not forward as asked (see Router.addMfc) */
+  addMfc(spec: MfcSpec): string[] | void;
   delMfc(family: Family, source: string, group: string): void;
   /** Resolved entries; a source and/or group narrows the list (any spelling of the address). */
   listMfc(family: Family, filter?: { source?: string; group?: string }): MfcInfo[];
   listPending(family: Family): PendingInfo[];
+  /** the unresolved-entry cap (mrt pending-limit) and the new flows it turned away */
+  pendingCap?(family: Family): { limit: number; entries: number; dropped: number };
+  setPendingLimit?(family: Family, limit: number): void;
 
   addBwUpcall(spec: {
     source: string;
@@ -309,6 +315,8 @@ export interface RouterApi {
    * can show uptimes and bw-meter remaining time. Optional: callers fall back to Date.now().
    */
   now?(): number;
+  /** brings the engines to the current time; run before every command (see Router.catchUp) */
+  catchUp?(): void;
 
   on<E extends keyof RouterEvents>(event: E, fn: RouterEvents[E]): void;
   off<E extends keyof RouterEvents>(event: E, fn: RouterEvents[E]): void;

@@ -5,14 +5,14 @@
 
 import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { MrtError, fail } from '../dataplane/errno.js';
+import { FILE_ERRNOS, MrtError, fail, type Errno } from '../dataplane/errno.js';
 import { isIPv4, isIPv6, parseIPv4, parseIPv6, formatIPv4, formatIPv6, isMulticast4 } from '../dataplane/addr.js';
 import { InetEngine, MRT_VERSION_VALUE, VIFF_REGISTER, MRT_MFC_FLAGS_DISABLE_WRONGVIF, MRT_MFC_FLAGS_BORDER_VIF, MRT_MFC_RP, MRT_MFC_BW_UPCALL, MRT_API_FLAGS_ALL } from '../dataplane/inet.js';
 import { Inet6Engine, MIFF_REGISTER, REGISTER_IFINDEX6 } from '../dataplane/inet6.js';
 import { BW_UPCALL_DELETE_ALL, BW_UPCALL_GEQ, BW_UPCALL_LEQ, BW_UPCALL_UNIT_BYTES, BW_UPCALL_UNIT_PACKETS, type BwSpec } from '../dataplane/bw-meter.js';
 import { ipv4HeaderOk } from '../dataplane/packet.js';
 import { MRTSTAT_FIELDS, PIMSTAT_FIELDS, LEDGER_FIELDS } from '../dataplane/stats.js';
-import type { MrouteEngine } from '../dataplane/engine.js';
+import { DEFAULT_PENDING_LIMIT, type MrouteEngine } from '../dataplane/engine.js';
 import type { Upcall } from '../dataplane/upcall.js';
 import type { Link, RxBatch } from '../dataplane/links/link.js';
 import { VirtualLink } from '../dataplane/links/virtual.js';
@@ -230,6 +230,18 @@ export class Router implements RouterApi {
     this.expirePolicyEntries();
     this.flushTx();
     this.armTimer();
+  }
+
+  /**
+   * Brings both engines to the clock's time before a command: a command that reads or
+   * writes timed state (a bw meter's start, an entry's age, a pending entry's expiry) sees
+   * the current time, not the last packet's or timer's. Cheap when nothing fell due.
+   */
+  catchUp(): void {
+    const t = this.clock();
+    if (t >= this.inet.nextDeadline() || t >= this.inet6.nextDeadline()) return this.tick();
+    if (t > this.inet.now) this.inet.advance(t);
+    if (t > this.inet6.now) this.inet6.advance(t);
   }
 
   private armTimer(): void {
@@ -466,6 +478,12 @@ export class Router implements RouterApi {
 
   // ================================================================ MRT
 
+  /** the family's routing socket, or the one error every command gives before mrt init */
+  private owner(family: Family): object {
+    if (this.engine(family).mrouter === null) fail('EPERM', `multicast routing is not initialised for ${fam(family)} (mrt init ${fam(family)})`);
+    return family === 'inet' ? this.so4 : this.so6;
+  }
+
   private so(family: Family): object {
     return family === 'inet' ? this.so4 : this.so6;
   }
@@ -480,8 +498,9 @@ export class Router implements RouterApi {
 
   mrtDone(family: Family): void {
     this.refuseIfExternal(family);
-    if (family === 'inet') this.inet.done(this.so4);
-    else this.inet6.done(this.so6);
+    if (family === 'inet') this.inet.done(this.owner('inet'));
+    else this.inet6.done(this.owner('inet6'));
+    this.engine(family).pendingLimit = DEFAULT_PENDING_LIMIT;
     this.mfcSpecs[family].clear();
     this.policyInstalled[family].clear();
     this.policyTable.clear(family);
@@ -492,18 +511,18 @@ export class Router implements RouterApi {
 
   setPim(family: Family, on: boolean): void {
     this.refuseIfExternal(family);
-    if (family === 'inet') this.inet.setAssert(this.so4, on ? 1 : 0); // MRT_PIM is MRT_ASSERT on FreeBSD
-    else this.inet6.setPim(this.so6, on ? 1 : 0);
+    if (family === 'inet') this.inet.setAssert(this.owner('inet'), on ? 1 : 0); // MRT_PIM is MRT_ASSERT on FreeBSD
+    else this.inet6.setPim(this.owner('inet6'), on ? 1 : 0);
   }
 
   setAssert(on: boolean): void {
     this.refuseIfExternal('inet');
-    this.inet.setAssert(this.so4, on ? 1 : 0);
+    this.inet.setAssert(this.owner('inet'), on ? 1 : 0);
   }
 
   apiConfig(flags: number): number {
     this.refuseIfExternal('inet');
-    return this.inet.setApiConfig(this.so4, flags);
+    return this.inet.setApiConfig(this.owner('inet'), flags);
   }
 
   mrtStatus(family: Family): MrtStatus {
@@ -543,7 +562,7 @@ export class Router implements RouterApi {
     if (spec.remote !== undefined && !isIPv4(spec.remote)) fail('EINVAL', `remote address '${spec.remote}' is not IPv4`);
     if (spec.register) {
       if (family === 'inet') {
-        this.inet.addVif(this.so4, {
+        this.inet.addVif(this.owner('inet'), {
           vifi: spec.index,
           flags: VIFF_REGISTER,
           threshold: spec.threshold ?? 1,
@@ -553,12 +572,18 @@ export class Router implements RouterApi {
         });
       } else {
         this.inet6.attachInterface({ ifindex: REGISTER_IFINDEX6, name: 'register_mif', addrs4: [], addrs6: [], multicast: true });
-        this.inet6.addMif(this.so6, { mifi: spec.index, flags: MIFF_REGISTER, pifi: REGISTER_IFINDEX6 });
+        this.inet6.addMif(this.owner('inet6'), { mifi: spec.index, flags: MIFF_REGISTER, pifi: REGISTER_IFINDEX6 });
       }
       this.vifSpecs[family].set(spec.index, { ...spec });
       return this.vifInfo(family, spec.index);
     }
     if (!spec.link) fail('EINVAL', 'a vif needs a link (tun NAME, dev IFNAME or virtual NAME) or register');
+    // vifs are known by name (show vif, iif NAME): two of one family may not share one
+    for (let v = 0; v < e.numVifs; v++) {
+      const other = e.vifUsed[v] ? this.vifLinks[family][v] : undefined;
+      if (other && other.name === spec.link.name)
+        fail('EADDRINUSE', `${family === 'inet' ? 'vif' : 'mif'} ${v} is already named ${other.name}: two ${family === 'inet' ? 'vifs' : 'mifs'} may not share a name`);
+    }
     const key = `${spec.link.kind}:${spec.link.name}`;
     let bound = this.links.get(key);
     const created = !bound;
@@ -577,9 +602,9 @@ export class Router implements RouterApi {
     e.attachInterface({ ifindex: link.ifindex, name: link.name, addrs4: [...addrs4], addrs6: [...link.addrs6], multicast: true });
     try {
       if (family === 'inet') {
-        this.inet.addVif(this.so4, { vifi: spec.index, flags: 0, threshold: spec.threshold ?? 1, rateLimit: 0, lclAddr: local!, rmtAddr: spec.remote ?? '0.0.0.0' });
+        this.inet.addVif(this.owner('inet'), { vifi: spec.index, flags: 0, threshold: spec.threshold ?? 1, rateLimit: 0, lclAddr: local!, rmtAddr: spec.remote ?? '0.0.0.0' });
       } else {
-        this.inet6.addMif(this.so6, { mifi: spec.index, flags: 0, pifi: link.ifindex });
+        this.inet6.addMif(this.owner('inet6'), { mifi: spec.index, flags: 0, pifi: link.ifindex });
       }
     } catch (err) {
       if (created) await link.close();
@@ -601,8 +626,8 @@ export class Router implements RouterApi {
 
   async delVif(family: Family, index: number): Promise<void> {
     this.refuseIfExternal(family);
-    if (family === 'inet') this.inet.delVif(this.so4, index);
-    else this.inet6.delMif(this.so6, index);
+    if (family === 'inet') this.inet.delVif(this.owner('inet'), index);
+    else this.inet6.delMif(this.owner('inet6'), index);
     this.vifSpecs[family].delete(index);
     if (this.registerVia === index && family === 'inet') this.registerVia = -1;
     await this.releaseVifLink(family, index);
@@ -655,50 +680,73 @@ export class Router implements RouterApi {
 
   // ================================================================ MFC
 
-  addMfc(spec: MfcSpec): void {
-    this.addMfcAs(spec, null);
+  /**
+   * MRT_ADD_MFC as FreeBSD takes it: parent, group and ttls are not validated by the
+   * kernel, so neither are they here; what the kernel accepts but will never forward is
+   * returned as warnings (a vif that does not exist, the iif among the oifs, a link-local
+   * or non-multicast group, flags or rp whose API is off and which the kernel ignores).
+   * Only what struct mfcctl cannot carry is refused.
+   */
+  addMfc(spec: MfcSpec): string[] {
+    return this.addMfcAs(spec, null);
   }
 
   /** by: the policy rule installing the entry, or null for the user (who then owns it) */
-  private addMfcAs(spec: MfcSpec, by: PolicyRule | null): void {
+  private addMfcAs(spec: MfcSpec, by: PolicyRule | null): string[] {
     const family = spec.family;
     this.refuseIfExternal(family);
     const e = this.engine(family);
     if (e.mrouter === null) fail('EPERM', `multicast routing is not initialised for ${fam(family)} (mrt init ${fam(family)})`);
     checkAddr(family, spec.source, 'source');
     checkAddr(family, spec.group, 'group');
-    if (family === 'inet' ? !isMulticast4(parseIPv4(spec.group)) : parseIPv6(spec.group)[0] !== 0xff) fail('EINVAL', `group ${spec.group} is not a multicast address`);
-    if (!Number.isInteger(spec.parent) || spec.parent < 0 || spec.parent >= e.maxVifs) fail('EINVAL', `iif ${spec.parent} out of range (0-${e.maxVifs - 1})`);
+    const warnings: string[] = [];
+    const configured = (v: number): boolean => v < e.numVifs && e.vifUsed[v] === 1;
+    const vifWord = family === 'inet' ? 'vif' : 'mif';
+    if (family === 'inet' ? !isMulticast4(parseIPv4(spec.group)) : parseIPv6(spec.group)[0] !== 0xff) warnings.push(`group ${spec.group} is not a multicast address: no packet will match the entry`);
+    else if (isLinkLocalGroup(family, spec.group)) warnings.push(`group ${spec.group} is link-local: such packets are never forwarded`);
+    if (!Number.isInteger(spec.parent) || spec.parent < 0 || spec.parent > 0xfffe) fail('EINVAL', `iif ${spec.parent} out of range (0-65534: mfcc_parent is 16 bits)`);
+    if (!configured(spec.parent)) warnings.push(`iif ${spec.parent} is not a configured ${vifWord}: every packet will count as wrong-interface`);
     const ttls = new Uint8Array(e.maxVifs);
+    const oifs: { vif: number; ttl: number }[] = [];
     for (const o of spec.oifs) {
       if (!Number.isInteger(o.vif) || o.vif < 0 || o.vif >= e.maxVifs) fail('EINVAL', `oif ${o.vif} out of range (0-${e.maxVifs - 1})`);
-      if (!Number.isInteger(o.ttl) || o.ttl < 1 || o.ttl > 255) fail('EINVAL', `oif ${o.vif}: TTL threshold ${o.ttl} out of range (1-255)`);
+      if (!Number.isInteger(o.ttl) || o.ttl < 0 || o.ttl > 255) fail('EINVAL', `oif ${o.vif}: TTL threshold ${o.ttl} out of range (0-255)`);
+      if (o.ttl === 0) continue; // TTL 0: not an outgoing vif (mfcc_ttls[] semantics)
       ttls[o.vif] = o.ttl;
+      oifs.push(o);
+      if (!configured(o.vif)) warnings.push(`oif ${o.vif} is not a configured ${vifWord}: nothing is sent there until it is`);
+      if (o.vif === spec.parent) warnings.push(`oif ${o.vif} is also the iif: packets are sent back out where they came from`);
     }
+    let flagsKept: MfcSpec['flags'];
+    let rp: string | undefined;
     if (family === 'inet') {
       const flags = new Uint8Array(e.maxVifs);
       for (const f of spec.flags ?? []) {
         if (!Number.isInteger(f.vif) || f.vif < 0 || f.vif >= e.maxVifs) fail('EINVAL', `flags: vif ${f.vif} out of range (0-${e.maxVifs - 1})`);
+        const kept: { vif: number; disableWrongvif?: boolean; border?: boolean } = { vif: f.vif };
         if (f.disableWrongvif) {
-          if (!(this.inet.apiConfig & MRT_MFC_FLAGS_DISABLE_WRONGVIF)) fail('EINVAL', 'disable-wrongvif needs `mrt api config disable-wrongvif` first');
-          flags[f.vif] |= MRT_MFC_FLAGS_DISABLE_WRONGVIF;
+          if (!(this.inet.apiConfig & MRT_MFC_FLAGS_DISABLE_WRONGVIF)) warnings.push(`flags ${f.vif}:disable-wrongvif ignored: its API is off (mrt api config disable-wrongvif)`);
+          else (flags[f.vif] |= MRT_MFC_FLAGS_DISABLE_WRONGVIF), (kept.disableWrongvif = true);
         }
         if (f.border) {
-          if (!(this.inet.apiConfig & MRT_MFC_FLAGS_BORDER_VIF)) fail('EINVAL', 'border needs `mrt api config border-vif` first');
-          flags[f.vif] |= MRT_MFC_FLAGS_BORDER_VIF;
+          if (!(this.inet.apiConfig & MRT_MFC_FLAGS_BORDER_VIF)) warnings.push(`flags ${f.vif}:border ignored: its API is off (mrt api config border-vif)`);
+          else (flags[f.vif] |= MRT_MFC_FLAGS_BORDER_VIF), (kept.border = true);
         }
+        if (kept.disableWrongvif || kept.border) (flagsKept ??= []).push(kept);
       }
       if (spec.rp !== undefined) {
         if (!isIPv4(spec.rp)) fail('EINVAL', `rp '${spec.rp}' is not an IPv4 address`);
-        if (!(this.inet.apiConfig & MRT_MFC_RP)) fail('EINVAL', 'rp needs `mrt api config rp` first');
+        if (!(this.inet.apiConfig & MRT_MFC_RP)) warnings.push(`rp ${spec.rp} ignored: its API is off (mrt api config rp)`);
+        else rp = spec.rp;
       }
       // A daemon passes mfcctl2 whenever any API feature was negotiated.
       const ctl2 = this.inet.apiConfig !== 0;
-      this.inet.addMfc(this.so4, { origin: spec.source, mcastgrp: spec.group, parent: spec.parent, ttls, flags: ctl2 ? flags : undefined, rp: spec.rp }, ctl2);
+      this.inet.addMfc(this.owner('inet'), { origin: spec.source, mcastgrp: spec.group, parent: spec.parent, ttls, flags: ctl2 ? flags : undefined, rp }, ctl2);
     } else {
       if ((spec.flags ?? []).length > 0 || spec.rp !== undefined) fail('EINVAL', 'IPv6 MFC entries take no flags and no rp (struct mf6cctl has neither)');
-      this.inet6.addMfc(this.so6, { origin: spec.source, mcastgrp: spec.group, parent: spec.parent, ifset: spec.oifs.map((o) => o.vif) });
+      this.inet6.addMfc(this.owner('inet6'), { origin: spec.source, mcastgrp: spec.group, parent: spec.parent, ifset: oifs.map((o) => o.vif) });
     }
+    spec = { ...spec, oifs, flags: flagsKept, rp };
     const key = sgKey(spec.source, spec.group, family);
     // Stored as the canonical text, so running-config and replace diffs do not depend on how
     // an address was spelled (ff0e::0001 is ff0e::1).
@@ -708,14 +756,15 @@ export class Router implements RouterApi {
     else this.policyInstalled[family].delete(key);
     this.flushTx(); // held packets may have been released
     this.armTimer();
+    return warnings;
   }
 
   delMfc(family: Family, source: string, group: string): void {
     this.refuseIfExternal(family);
     checkAddr(family, source, 'source');
     checkAddr(family, group, 'group');
-    if (family === 'inet') this.inet.delMfc(this.so4, source, group);
-    else this.inet6.delMfc(this.so6, source, group);
+    if (family === 'inet') this.inet.delMfc(this.owner('inet'), source, group);
+    else this.inet6.delMfc(this.owner('inet6'), source, group);
     const k = sgKey(source, group, family);
     this.mfcSpecs[family].delete(k);
     this.policyInstalled[family].delete(k);
@@ -812,6 +861,19 @@ export class Router implements RouterApi {
     }));
   }
 
+  /** the unresolved-entry cap and the new flows it turned away (no entry, no upcall) */
+  pendingCap(family: Family): { limit: number; entries: number; dropped: number } {
+    const e = this.engine(family);
+    return { limit: e.pendingLimit, entries: e.pending.size, dropped: e.ledger.miss_cap };
+  }
+
+  setPendingLimit(family: Family, limit: number): void {
+    const e = this.engine(family);
+    this.owner(family);
+    if (!Number.isInteger(limit) || limit < 1) fail('EINVAL', `pending limit ${limit} must be at least 1`);
+    e.pendingLimit = limit;
+  }
+
   listPending(family: Family): PendingInfo[] {
     const e = this.engine(family);
     return e.entryIds('pending').map((id) => {
@@ -833,7 +895,7 @@ export class Router implements RouterApi {
   addBwUpcall(spec: { source: string; group: string; op: 'geq' | 'leq'; packets?: number; bytes?: number; intervalMs: number }): void {
     this.refuseIfExternal('inet');
     const bw = toBwSpec(spec);
-    this.inet.addBwUpcall(this.so4, bw);
+    this.inet.addBwUpcall(this.owner('inet'), bw);
     const [source, group] = sgKey(spec.source, spec.group, 'inet').split(',');
     this.bwSpecs.set(bwKey(spec), { ...spec, source, group });
     this.armTimer();
@@ -844,14 +906,14 @@ export class Router implements RouterApi {
     if (spec.all) {
       checkAddr('inet', spec.source, 'source');
       checkAddr('inet', spec.group, 'group');
-      this.inet.delBwUpcall(this.so4, { src: spec.source, dst: spec.group, flags: BW_UPCALL_DELETE_ALL, threshold: { timeSec: 0, timeUsec: 0, packets: 0, bytes: 0 } });
+      this.inet.delBwUpcall(this.owner('inet'), { src: spec.source, dst: spec.group, flags: BW_UPCALL_DELETE_ALL, threshold: { timeSec: 0, timeUsec: 0, packets: 0, bytes: 0 } });
       const k = sgKey(spec.source, spec.group, 'inet');
       for (const bk of [...this.bwSpecs.keys()]) if (bk.startsWith(k + '|')) this.bwSpecs.delete(bk);
       return;
     }
     if (!spec.op || spec.intervalMs === undefined) fail('EINVAL', 'bw-upcall del needs geq|leq and the interval, or all');
     const full = { source: spec.source, group: spec.group, op: spec.op, packets: spec.packets, bytes: spec.bytes, intervalMs: spec.intervalMs };
-    this.inet.delBwUpcall(this.so4, toBwSpec(full));
+    this.inet.delBwUpcall(this.owner('inet'), toBwSpec(full));
     this.bwSpecs.delete(bwKey(full));
   }
 
@@ -867,6 +929,8 @@ export class Router implements RouterApi {
     out.held_dropped = e.heldDropped;
     out.control_to_daemon = this.ctl[family].delivered;
     out.control_dropped_sockfull = this.ctl[family].dropped;
+    // the cap FreeBSD does not have, beside what it turned away (pkt_miss_cap)
+    out.pending_limit = e.pendingLimit;
     if (family === 'inet') out.bw_records_delivered = this.inet.meters.recordsDelivered;
     return out;
   }
@@ -926,15 +990,22 @@ export class Router implements RouterApi {
   inject(spec: InjectSpec): InjectResult {
     const family: Family = spec.family ?? (isIPv6(spec.source) || isIPv6(spec.group) ? 'inet6' : 'inet');
     const e = this.engine(family);
-    checkAddr(family, spec.source, 'source');
-    checkAddr(family, spec.group, 'group');
+    if (spec.raw === undefined) {
+      checkAddr(family, spec.source, 'source');
+      checkAddr(family, spec.group, 'group');
+    }
     if (!Number.isInteger(spec.vif) || spec.vif < 0 || spec.vif >= e.maxVifs) fail('EINVAL', `vif ${spec.vif} out of range (0-${e.maxVifs - 1})`);
     if (!e.vifUsed[spec.vif]) fail('EADDRNOTAVAIL', `${family === 'inet' ? 'vif' : 'mif'} ${spec.vif} is not configured`);
     const count = spec.count ?? 1;
     if (!Number.isInteger(count) || count < 1 || count > 1_000_000) fail('EINVAL', `count ${count} out of range (1-1000000)`);
     const ttl = spec.ttl ?? 64;
     if (!Number.isInteger(ttl) || ttl < 0 || ttl > 255) fail('EINVAL', `ttl ${ttl} out of range (0-255)`);
-    const pkt = buildPacket(family, spec.source, spec.group, ttl, spec.size);
+    // raw: whatever bytes were given, so bad input can be scripted (the ledger counts it)
+    let pkt: Buffer;
+    if (spec.raw !== undefined) {
+      if (!/^([0-9a-fA-F]{2})+$/.test(spec.raw) || spec.raw.length > 2 * 65575) fail('EINVAL', 'raw: the datagram must be hex digits, two per byte, at most 65575 bytes');
+      pkt = Buffer.from(spec.raw, 'hex');
+    } else pkt = buildPacket(family, spec.source, spec.group, ttl, spec.size);
     const ifindex = e.vifIf[spec.vif];
     const up0 = e.stat.upcalls;
     const tx0 = this.txCopies;
@@ -996,6 +1067,7 @@ export class Router implements RouterApi {
       if (family === 'inet' && this.inet.apiConfig) lines.push(`mrt api config ${API_FLAG_NAMES.filter(([, b]) => this.inet.apiConfig & b).map(([n]) => n).join(' ')}`);
       if (family === 'inet' && this.inet.assert) lines.push('mrt assert enable');
       if (family === 'inet6' && this.inet6.pim) lines.push('mrt pim enable ipv6');
+      if (e.pendingLimit !== DEFAULT_PENDING_LIMIT) lines.push(`mrt pending-limit ${e.pendingLimit} ${f}`);
       for (const [idx, s] of [...this.vifSpecs[family]].sort((a, b) => a[0] - b[0])) {
         const parts = ['vif add', String(idx)];
         if (s.register) parts.push('register');
@@ -1042,8 +1114,11 @@ export class Router implements RouterApi {
     try {
       bytes = writeFileAtomic(this.startupFile, lines.join('\n') + '\n');
     } catch (e) {
+      // the real errno by name (ENOSPC, EROFS, EACCES, EPERM...), EIO only for the unknown
       const err = e as NodeJS.ErrnoException;
-      throw new MrtError('EIO', `${this.startupFile}: ${err.code ?? ''} ${err.message}`.trim());
+      const errno = err.code && (FILE_ERRNOS as readonly string[]).includes(err.code) ? (err.code as Errno) : 'EIO';
+      const text = err.code && err.message.startsWith(`${err.code}: `) ? err.message.slice(err.code.length + 2) : err.message;
+      throw new MrtError(errno, text.includes(this.startupFile) ? text : `${this.startupFile}: ${text}`);
     }
     this.baseline = lines;
     return { path: this.startupFile, bytes };
@@ -1215,6 +1290,13 @@ function bwKey(s: { source: string; group: string; op: string; packets?: number;
 
 function checkAddr(family: Family, a: string, what: string): void {
   if (family === 'inet' ? !isIPv4(a) : !isIPv6(a)) fail('EINVAL', `${what} '${a}' is not an ${family === 'inet' ? 'IPv4' : 'IPv6'} address`);
+}
+
+/** 224.0.0.0/24 and IPv6 scopes 1 and 2: the kernel never forwards these groups */
+function isLinkLocalGroup(family: Family, group: string): boolean {
+  if (family === 'inet') return parseIPv4(group) >>> 8 === 0xe00000;
+  const b = parseIPv6(group);
+  return b[0] === 0xff && ((b[1] & 0x0f) === 1 || (b[1] & 0x0f) === 2);
 }
 
 function toBwSpec(spec: { source: string; group: string; op: 'geq' | 'leq'; packets?: number; bytes?: number; intervalMs: number }): BwSpec {

@@ -90,3 +90,37 @@ test('control characters in a line are shown, never written raw', async () => {
   const lines = errs[0].split('\n');
   assert.equal(lines[2].indexOf('^'), lines[1].indexOf('␛'), 'the caret still under its token');
 });
+
+// issue #14 §8: a batch could not let time pass, nor send a malformed packet
+test('sleep lets timers fire during a batch; inject raw sends any bytes (counted by the ledger)', async () => {
+  const { Router } = await import('../../src/router/router.js');
+  const router = await Router.create(); // the real clock: sleep is real time
+  const out: string[] = [];
+  const errs: string[] = [];
+  const res = await runBatch(
+    `mrt init
+mrt api config bw-upcall
+vif add 0 virtual eth0
+vif add 1 virtual eth1
+mfc add 10.0.0.1 239.1.1.1 iif 0 oif 1
+bw-upcall add 10.0.0.1 239.1.1.1 leq packets 0 interval 3
+sleep 4.5
+show upcalls
+inject 0 raw 4500001c000000004011 count 3
+inject 0 raw 45
+inject 0 10.0.0.1 239.1.1.1 ttl 0
+show statistics | json
+`,
+    router,
+    { name: 'sleep.conf', keepGoing: false, check: false, onResult: (r, line) => out.push(present(r, line, { color: false, json: false }).text ?? ''), onError: (t) => errs.push(t) },
+  );
+  await router.close();
+  assert.deepEqual(errs, []);
+  assert.equal(res.errors, 0);
+  const upcalls = out.find((t) => /BW_UPCALL/.test(t));
+  assert.ok(upcalls, `the LEQ meter reported during the sleep:\n${out.join('\n')}`);
+  const stats = JSON.parse(out[out.length - 1]) as { counters: { field: string; value: number }[] };
+  const v = (f: string) => stats.counters.find((c) => c.field === f)!.value;
+  assert.equal(v('pkt_bad_short'), 3 + 1);
+  assert.equal(v('pkt_local_scope'), 1, 'TTL 0 is taken and not forwarded');
+});

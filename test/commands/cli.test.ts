@@ -86,3 +86,33 @@ test('a one-shot that changes state with no daemon says so on stderr; a show doe
   assert.equal(r.code, 0, r.err);
   assert.equal(r.err, '');
 });
+
+// issue #14 §1: a pipe's writes are asynchronous; exiting with some queued cut the output at
+// 64 KiB with status 0. The reader here is slow on purpose (it is the scenario, not a wait).
+test('whole output to a slow pipe reader (-f, stdin, --json); EPIPE ends quietly', () => {
+  const f = join(dir, 'big.conf');
+  writeFileSync(f, 'mrt init\nvif add 0 virtual eth0\nvif add 1 virtual eth1\n' + 'show vif\nshow mrt\n'.repeat(1500));
+  const cli = `${JSON.stringify(process.execPath)} --import tsx ${JSON.stringify(join(ROOT, 'src', 'cli.ts'))}`;
+  const sh = (cmd: string) => spawnSync('bash', ['-o', 'pipefail', '-c', cmd], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const file = join(dir, 'big.out');
+  const ref = sh(`${cli} -f ${f} > ${file} && wc -c < ${file}`);
+  assert.equal(ref.status, 0, ref.stderr);
+  const size = Number(ref.stdout.trim());
+  assert.ok(size > 1 << 18, `reference output ${size} bytes`);
+  const slow = sh(`${cli} -f ${f} | (sleep 1; cat) | wc -c`);
+  assert.equal(slow.status, 0, slow.stderr);
+  assert.equal(Number(slow.stdout.trim()), size);
+  const stdin = sh(`${cli} < ${f} | (sleep 1; cat) | wc -c`);
+  assert.equal(Number(stdin.stdout.trim()), size);
+  const m = join(dir, 'mfc.conf');
+  let conf = 'mrt init\nvif add 0 virtual eth0\nvif add 1 virtual eth1\n';
+  for (let i = 0; i < 3000; i++) conf += `mfc add 10.0.${i >> 8}.${i & 255} 239.1.1.1 iif 0 oif 1\n`;
+  writeFileSync(m, conf + 'show mroute\n');
+  const json = sh(`${cli} -f ${m} --json | (sleep 1; cat) | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["entries"]))'`);
+  assert.equal(json.status, 0, json.stderr);
+  assert.equal(json.stdout, '3000\n');
+  const head = sh(`${cli} -f ${f} | head -1`);
+  assert.equal(head.status, 0, head.stderr);
+  assert.equal(head.stdout, 'IPv4 Virtual Interface Table\n');
+  assert.equal(head.stderr, '');
+});

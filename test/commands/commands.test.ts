@@ -14,7 +14,7 @@ const STARTUP = join(DIR, 'startup.conf');
 const REPLACE = join(DIR, 'replace.conf');
 writeFileSync(REPLACE, `${BASE}\nmfc add 10.1.1.2 239.1.1.2 iif 0 oif 1\n`);
 const BAD = join(DIR, 'bad.conf');
-writeFileSync(BAD, 'mrt init\nvif add 0 virtual eth0\nmfc add 10.1.1.1 239.1.1.1 iif 0 oif 1:0\n');
+writeFileSync(BAD, 'mrt init\nvif add 0 virtual eth0\nmfc add 10.1.1.1 239.1.1.1 iif 0 oif 40\n');
 
 interface Case {
   line: string;
@@ -55,14 +55,16 @@ const CASES: Case[] = [
   { line: 'vif add 3 register', setup: BASE, ok: 'ok' },
   { line: 'vif add 2 virtual ethx', setup: BASE, err: /^vif add: EADDRINUSE/ },
   { line: 'vif add 40 virtual eth9', setup: BASE, err: /^vif add: EINVAL: vif index 40 out of range \(0-31\)$/ },
-  { line: 'vif add 2 virtual eth0 ipv6', setup: V6, ok: 'ok' },
+  { line: 'vif add 2 virtual eth2 ipv6', setup: V6, ok: 'ok' },
+  { line: 'vif add 2 virtual eth0 ipv6', setup: V6, err: /^vif add: EADDRINUSE: mif 0 is already named eth0/ },
   { line: 'vif add 2 virtual e ipv6 threshold 3', setup: V6, err: /a mif has no TTL threshold/ },
   { line: 'vif add 2 virtual e local 2001:db8::9', setup: V6, ok: 'ok' },
   { line: 'vif del 1', setup: BASE, ok: 'ok' },
   { line: 'vif del 9', setup: BASE, err: /^vif del: / },
   { line: 'vif del 1 ipv6', setup: V6, ok: 'ok' },
   { line: 'mfc add 10.2.2.2 239.2.2.2 iif 1 oif 0:3 flags 1:disable-wrongvif rp 10.9.9.9', setup: BASE, ok: 'ok' },
-  { line: 'mfc add 10.2.2.2 239.2.2.2 iif 99 oif 0', setup: BASE, err: /^mfc add: / },
+  { line: 'mfc add 10.2.2.2 239.2.2.2 iif 99 oif 0', setup: BASE, ok: (o) => assert.match((o as { message: string }).message, /^% Warning: iif 99 is not a configured vif/) },
+  { line: 'mfc add 10.2.2.2 239.2.2.2 iif 0 oif 40', setup: BASE, err: /^mfc add: EINVAL: oif 40 out of range/ },
   { line: 'mfc add 10.2.2.2 ff05::1 iif 0', setup: BASE, err: /source is IPv4 but group is IPv6/ },
   { line: 'mfc add 10.2.2.2 239.2.2.2 iif 0 oif 1 oif 1:4', setup: BASE, err: /oif 1 given twice/ },
   { line: 'mfc add 2001:db8::2 ff05::2 iif 1 oif 0', setup: V6, ok: 'ok' },
@@ -70,6 +72,7 @@ const CASES: Case[] = [
   { line: 'mfc del 10.7.7.7 239.1.1.1', setup: BASE, err: /^mfc del: / },
   { line: 'mfc del 2001:db8::1 ff05::1', setup: V6, ok: 'ok' },
   { line: 'bw-upcall add 10.1.1.1 239.1.1.1 geq packets 100 interval 3', setup: BASE, ok: 'ok' },
+  { line: 'mrt pending-limit 100', setup: BASE, ok: 'ok' },
   { line: 'bw-upcall add 10.1.1.1 239.1.1.1 geq packets 100 interval 1', setup: BASE, err: /^bw-upcall add: EINVAL/ },
   { line: 'bw-upcall add 10.1.1.1 239.1.1.1 geq interval 3', setup: BASE, err: /give packets P, bytes B or both/ },
   { line: 'bw-upcall add 2001:db8::1 ff05::1 geq packets 1 interval 3', setup: V6, err: /IPv4 only/ },
@@ -148,6 +151,8 @@ const CASES: Case[] = [
   { line: 'terminal length 0', ok: 'ok' },
   { line: 'show version', ok: (o) => assert.match((o as { version: string }).version, /^\d+\.\d+\.\d+/) },
   { line: 'show startup-config', setup: `${BASE}\nwrite memory`, ok: (o) => assert.ok((o as { lines: string[] }).lines.includes('mrt init ipv4')) },
+  { line: 'sleep 0.01', ok: 'ok' },
+  { line: 'inject 0 raw 4500001c', setup: BASE, ok: (o) => assert.equal((o as { result: { sent: number } }).result.sent, 1) },
 ];
 
 for (const c of CASES) {

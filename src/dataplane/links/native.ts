@@ -114,6 +114,8 @@ export interface NativeIo {
   /** bytes sent or -errno (-EAGAIN: the peer's queue is full) */
   seqpacketSend(fd: number, buf: Buffer, off?: number, len?: number): number;
   ifNameOf(ifindex: number): string | null;
+  /** SO_PEERCRED of a connected unix socket (native/mrsh_cred.c), or -errno */
+  peerCred(fd: number): { pid: number; uid: number; gid: number } | number;
 }
 
 let loaded: NativeIo | null | undefined;

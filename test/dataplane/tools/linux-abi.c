@@ -103,7 +103,8 @@ int main(void) {
   C(ENOMEM); C(EACCES); C(EFAULT); C(EBUSY); C(EEXIST); C(ENODEV); C(EINVAL); C(ENFILE);
   C(ENOTTY); C(ENOSYS); C(EPROTO); C(ENOTSOCK); C(EMSGSIZE); C(ENOPROTOOPT);
   C(EPROTONOSUPPORT); C(EOPNOTSUPP); C(EADDRINUSE); C(EADDRNOTAVAIL); C(ENOBUFS);
-  C(ETIMEDOUT);
+  C(ETIMEDOUT); C(EFBIG); C(ENOSPC); C(EROFS); C(ENOTDIR); C(EISDIR); C(ETXTBSY);
+  C(ENAMETOOLONG); C(ELOOP); C(EDQUOT);
   end();
 
   /* Known values; test/dataplane/linux-abi.test.ts decodes them and encodes them back. */
