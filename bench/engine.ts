@@ -4,7 +4,8 @@
 // (min–max) with the absolute decisions/s beside. The headline, share_1m_of_1, is
 // decisions/s at 1,000,000 entries (65,536 random flows) over decisions/s at 1 entry, the
 // two also interleaved in pairs.
-// Reproduce: npm run bench:engine   (BENCH_MS per engine run, BENCH_PAIRS, default 300 / 5)
+// Reproduce: npm run bench:engine   (BENCH_MS per engine run, BENCH_PAIRS, default 300 / 5;
+// BENCH_ONLY=share runs the headline pairs alone, for before/after runs side by side)
 // Prints a table, then as its last line one JSON object with every figure.
 
 import { InetEngine } from '../src/dataplane/inet.js';
@@ -15,6 +16,7 @@ import { calibrate, calibrationSink, fmtSpread, fmtSpreadInt, round3, spread, ty
 const TARGET_MS = Number(process.env.BENCH_MS ?? 300);
 const CAL_MS = Number(process.env.BENCH_CAL_MS ?? 150);
 const PAIRS = Math.max(5, Number(process.env.BENCH_PAIRS ?? 5));
+const ONLY_SHARE = process.env.BENCH_ONLY === 'share';
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
 function setup(entries: number, oifs: number) {
@@ -150,7 +152,7 @@ one = null;
 gc();
 
 // ---- the other cases, each beside the calibration loop ----
-for (const entries of [1, 1000, 1_000_000]) {
+for (const entries of ONLY_SHARE ? [] : [1, 1000, 1_000_000]) {
   for (const oifs of [1, 3, 8]) {
     for (const size of [64, 1400]) {
       if (entries === 1_000_000 && oifs !== 3) continue; // a million-entry table per case: keep it to the headline's fan-out
@@ -200,9 +202,11 @@ out.share_1m_of_1 = round3(share.median);
 out.share_1m_of_1_min = round3(share.min);
 out.share_1m_of_1_max = round3(share.max);
 out.pairs = PAIRS;
-out.mfc_adds_per_s = Math.round(adds(1_000_000));
-gc();
-out.bytes_per_entry = Math.round(bytesPerEntry(1_000_000));
+if (!ONLY_SHARE) {
+  out.mfc_adds_per_s = Math.round(adds(1_000_000));
+  gc();
+  out.bytes_per_entry = Math.round(bytesPerEntry(1_000_000));
+}
 
 const rows: [string, string, string][] = [['case', 'decisions/s median (min–max)', 'per calibration probe, median (min–max)']];
 for (const m of results) rows.push([m.c.title, fmtSpreadInt(m.abs), fmtSpread(m.ratio, 3)]);
@@ -211,8 +215,10 @@ const w1 = Math.max(...rows.map((r) => r[1].length));
 console.log(`mrsh engine benchmark (one core, in-memory links; ${PAIRS} pairs beside the calibration loop, ${fmtSpreadInt(calS)} probes/s)`);
 for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`);
 console.log(`share of 1-entry decisions/s kept at 1,000,000 entries x 3 oifs, 64 B (65,536 random flows): ${fmtSpread(share, 3)} over ${PAIRS} pairs`);
-console.log(`MFC adds/s (1,000,000 new entries): ${out.mfc_adds_per_s.toLocaleString('en-US')}`);
-console.log(`bytes per entry at 1,000,000 entries (table + arrays): ${out.bytes_per_entry}`);
+if (!ONLY_SHARE) {
+  console.log(`MFC adds/s (1,000,000 new entries): ${out.mfc_adds_per_s.toLocaleString('en-US')}`);
+  console.log(`bytes per entry at 1,000,000 entries (table + arrays): ${out.bytes_per_entry}`);
+}
 if (calibrationSink() === 0.5) console.log(''); // keeps the loop's result live
 console.log('reproduce: npm run bench:engine');
 console.log(JSON.stringify(out));

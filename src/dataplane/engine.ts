@@ -127,6 +127,8 @@ export abstract class MrouteEngine {
   private readonly oifIndex = new Map<string, number>();
   private oifFree: number[] = [];
   private oifNext = 1;
+  /** the set interned last (0: none) */
+  private oifLast = 0;
   /**
    * numvifs when the sets last matched the entries' ttls below it. The Linux personality
    * clears an entry's ttls at and above numvifs after an add (ipmr_update_thresholds);
@@ -253,6 +255,7 @@ export abstract class MrouteEngine {
     this.oifIndex.clear();
     this.oifFree = [];
     this.oifNext = 1;
+    this.oifLast = 0;
     this.oifTtls.fill(0);
     this.oifRefs.fill(0);
     this.state.fill(0);
@@ -411,7 +414,15 @@ export abstract class MrouteEngine {
     const m = this.maxVifs;
     const own = this.ttls.subarray(id * m, id * m + m);
     let set = 0;
-    if (own.some((x) => x !== 0)) {
+    let nonzero = false;
+    for (let v = 0; v < m; v++) if (own[v] !== 0) nonzero = true;
+    // A daemon installs run after run of routes with one oif list: the set interned last
+    // is compared byte by byte before any string is built for the index.
+    const last = this.oifLast;
+    let same = nonzero && last !== 0;
+    for (let v = 0; same && v < m; v++) if (this.oifTtls[last * m + v] !== own[v]) same = false;
+    if (same) set = last;
+    else if (nonzero) {
       const key = String.fromCharCode.apply(null, own as unknown as number[]);
       const known = this.oifIndex.get(key);
       if (known !== undefined) set = known;
@@ -435,6 +446,7 @@ export abstract class MrouteEngine {
     if (set !== 0) this.oifRefs[set]++;
     t.slots[w] = set * m;
     this.dropOifSet(old);
+    if (set !== 0) this.oifLast = set;
   }
 
   /** The entry no longer uses its set: back to the empty one. */
@@ -453,6 +465,7 @@ export abstract class MrouteEngine {
     this.oifIndex.delete(String.fromCharCode.apply(null, vec as unknown as number[]));
     vec.fill(0);
     this.oifFree.push(set);
+    if (this.oifLast === set) this.oifLast = 0;
   }
 
   /** numvifs changed: if it grew, entries whose ttls differ from their set in the new vifs are re-interned. */
