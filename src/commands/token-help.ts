@@ -12,6 +12,8 @@ export const TOKEN_HELP: Record<string, string> = {
   clear: 'reset counters',
   monitor: 'stream events until Ctrl-C',
   help: 'list the commands',
+  sleep: 'let time pass, timers firing meanwhile (batch files)',
+  'pending-limit': 'the most unresolved entries held at once (FreeBSD has no cap)',
   exit: 'leave the shell',
   add: 'add one',
   del: 'delete one',

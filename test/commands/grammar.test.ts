@@ -141,7 +141,7 @@ test('? help never just repeats the keyword; optional parts look optional; help 
   walk('', 0);
   assert.deepEqual(seen, []);
   const inject = COMMANDS.find((c) => c.name === 'inject')!;
-  assert.equal(displaySyntax(inject.syntax), 'inject N S G [ttl T] [size Z] [count C]');
+  assert.equal(displaySyntax(inject.syntax), 'inject N (S G [ttl T] [size Z] [count C] | raw H [count C])');
   assert.match(inject.help, /60-byte/);
   assert.match(inject.tokens!.Z, /default 60/);
 });
