@@ -1,6 +1,7 @@
 // bench:daemon — a routing daemon's own routing socket served by `mrsh daemon` through
 // `mrsh exec`, against the same program on the Linux kernel.
 //   sudo npm run bench:daemon [-- --pairs N] [--adds N] [--samples N] [--rounds N] [--quick]
+//                             [--only adds|nocache|forward]
 //  - mfc_adds_per_s_shim / _kernel: bench/lib/mfc-adds.c (raw IGMP socket, MRT_INIT, vif 0,
 //    N MRT_ADD_MFC of distinct (S,G) with parent 0, then one synchronous
 //    getsockopt(MRT_VERSION), so every add has been applied; timed) under `mrsh exec`
@@ -37,6 +38,7 @@ const out = `${root}bench/out`;
 const args = process.argv.slice(2);
 const opt = (k: string, d: number): number => (args.includes(`--${k}`) ? Number(args[args.indexOf(`--${k}`) + 1]) : d);
 const QUICK = args.includes('--quick');
+const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
 const PAIRS = opt('pairs', QUICK ? 5 : 7);
 const ADDS = opt('adds', QUICK ? 20000 : 50000);
 const SAMPLES = opt('samples', QUICK ? 30 : 60);
@@ -399,7 +401,8 @@ async function main(): Promise<void> {
     lab.build();
     for (let i = 0; i < SAMPLES; i++) sh('ip', ['netns', 'exec', lab.S, 'ip', 'addr', 'add', `${latencySource(i)}/24`, 'dev', 's0']);
 
-    const adds = await mfcAdds(lab, !missing);
+    // a figure not measured (--only) is null, never 0
+    const adds = ONLY && ONLY !== 'adds' ? { kernel: [NaN], mrsh: [NaN], ratios: [NaN] } : await mfcAdds(lab, !missing);
     const kAdds = median(adds.kernel);
     const mAdds = missing ? null : median(adds.mrsh);
     res.mfc_adds_per_s_shim = mAdds;
@@ -414,7 +417,7 @@ async function main(): Promise<void> {
     detail.push(`mfc adds per pair (kernel / mrsh): ${adds.kernel.map((k, i) => `${fmt(k)} / ${fmt(adds.mrsh[i])}`).join(', ')}`);
 
     const lat: Record<Mode, { ms: number[]; lost: number; heldFirst: number }> = { kernel: { ms: [], lost: 0, heldFirst: 0 }, mrsh: { ms: [], lost: 0, heldFirst: 0 } };
-    for (let r = 0; r < ROUNDS; r++) {
+    for (let r = 0; r < (ONLY && ONLY !== 'nocache' ? 0 : ROUNDS); r++) {
       for (const mode of ['kernel', 'mrsh'] as const) {
         if (mode === 'mrsh' && missing) continue;
         const x = await latencyRound(lab, mode, r);
@@ -440,7 +443,7 @@ async function main(): Promise<void> {
     table.push(['NOCACHE to forwarded, p99 (ms)', fmt(q('kernel', 99), 3), fmt(q('mrsh', 99), 3), lr(99)]);
     detail.push(`NOCACHE samples whose held first packet was the first forwarded: kernel ${lat.kernel.heldFirst}/${lat.kernel.ms.length}, mrsh ${lat.mrsh.heldFirst}/${lat.mrsh.ms.length}; none arrived in 3 s: kernel ${lat.kernel.lost}, mrsh ${missing ? '-' : lat.mrsh.lost}`);
 
-    if (!missing) {
+    if (!missing && (!ONLY || ONLY === 'forward')) {
       const f = await forwardRuns(lab);
       res.smcroute_forward_pps = Math.round(median(f.smcroute));
       res.static_mfc_forward_pps = Math.round(median(f.static));

@@ -11,6 +11,7 @@ import { applyPlan, planReplace } from '../commands/configure.js';
 import { Router } from '../router/router.js';
 import { ControlServer, groupId } from './server.js';
 import { MrouteEndpoint, mrouteSocketPath } from './mroute-endpoint.js';
+import { warmUp } from './warm-up.js';
 import { checkPrivateDir, defaultSocketPath, privateSocketDir } from './socket-path.js';
 
 export interface DaemonOptions {
@@ -49,6 +50,12 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
       log(`${file}: ${res.commands - res.errors} of ${res.commands} commands applied`);
     } else log(`${file} does not exist yet: starting empty (write memory creates it)`);
     router.setConfigBaseline(router.runningConfig());
+  }
+  // before the socket opens, so that `listening on` means ready
+  try {
+    await warmUp();
+  } catch (e) {
+    log(`warm-up: ${(e as Error).message} (the first flows will be slower)`);
   }
   const server = new ControlServer(router, { path, group: o.group, log });
   try {

@@ -21,7 +21,11 @@ export interface EndpointOptions {
   /** admit this group (mode 0660), else only the owner (0600) */
   gid?: number;
   log?: (msg: string) => void;
+  /** the seqpacket calls (the addon's; the warm-up passes an in-memory one) */
+  io?: EndpointIo;
 }
+
+export type EndpointIo = Pick<NativeIo, 'seqpacketListen' | 'seqpacketAccept' | 'seqpacketRecv' | 'seqpacketSend' | 'pollStart' | 'pollStop' | 'close'>;
 
 interface Conn {
   fd: number;
@@ -65,7 +69,7 @@ function optName(level: number, name: number): string {
 }
 
 export class MrouteEndpoint {
-  private io: NativeIo;
+  private io: EndpointIo;
   private listenFd = -1;
   private listenPoll: PollHandle | null = null;
   private readonly conns = new Set<Conn>();
@@ -82,7 +86,7 @@ export class MrouteEndpoint {
     private readonly router: Router,
     private readonly opts: EndpointOptions,
   ) {
-    this.io = requireNative();
+    this.io = opts.io ?? requireNative();
     this.log = opts.log ?? (() => {});
   }
 
