@@ -2,12 +2,20 @@
 // The Linux kernel's own multicast forwarding (bench/lib/kernel-mroute.c) is the yardstick;
 // mrsh runs in the router namespace as a child process (bench/lib/mrsh-forwarder.ts) on
 // core 0, the sender and receivers' work on core 1.
-//   node --import tsx bench/forward.ts [--step SECONDS] [--quick] [--relay] [--verbose]
+//   node --import tsx bench/forward.ts [--pairs N] [--case 64|1400|1000_groups|100k_groups] [--step SECONDS]
+//                                      [--quick] [--relay] [--verbose]
 //                                      [--no-xdp] [--no-host-bypass] [--receivers-off-core]
 // Prints a table and, as its last line, a JSON object of the figures.
-// Figures are input packets/s forwarded (mean over the three receivers), the peak while the
-// offered rate is raised in steps (see measure()); sizes are IP datagram bytes.
-// --relay runs the links-only relay instead of the Router; --quick only the 64 B runs.
+// Each case (64 B and 1400 B with 1 (S,G); 64 B with 1,000 and 100,000 groups round-robin)
+// runs as N interleaved pairs, kernel then mrsh (default 5; --quick: 64 B only, 3 pairs);
+// every ratio is the median of the per-pair ratios with its min-max. Per run: the peak
+// forwarded rate while the offered rate is raised in steps (see measure()), the loss-free
+// rate (the most forwarded with <= 0.1 % lost), and the router core's cost per packet at
+// the highest offered rate both sides of the pair carried loss-free: CPU cycles from
+// `perf stat -C 0` where the machine has a PMU, else core 0's busy time (/proc/stat),
+// softirq included, so the kernel's forwarding is counted. Figures are input packets/s
+// (mean over the three receivers); sizes are IP datagram bytes.
+// --relay runs the links-only relay instead of the Router.
 // mrsh's packet links run with their defaults (src/dataplane/links/packet.ts: PACKET_MMAP
 // RX and TX rings, PACKET_QDISC_BYPASS) plus the opt-in host bypass
 // (MRSH_PACKET_HOST_BYPASS=1: a tcx ingress program drops multicast data frames on the
@@ -28,13 +36,15 @@ import { fileURLToPath } from 'node:url';
 import { buildTopology, devCounter, teardown, type Topology } from './lib/topology.js';
 import { routerAvailable } from './lib/mrsh-forwarder.js';
 import { nativeUnavailableReason } from '../src/dataplane/links/native.js';
+import { fmtSpread, fmtSpreadInt, spread } from './lib/anchor.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = `${root}bench/out`;
 const args = process.argv.slice(2);
 const STEP_SECS = Number(args.includes('--step') ? args[args.indexOf('--step') + 1] : 0) || 1.5;
 const START_RATE = 40_000;
-const LOSS_OK = 0.01;
+const LOSS_FREE = 0.001;
+const PAIRS = Math.max(1, Number(args.includes('--pairs') ? args[args.indexOf('--pairs') + 1] : args.includes('--quick') ? 3 : 5));
 const LOSS_STOP = 0.05;
 const VERBOSE = args.includes('--verbose');
 const ROUTER_CORE = '0';
@@ -48,10 +58,11 @@ interface Run {
   offeredPps: number;
   routerRxPps: number;
   perReceiver: number[];
-  /** the most forwarded with <= 1 % lost */
+  /** the most forwarded with <= LOSS_FREE lost */
   lossFreePps: number;
   /** share of the router's core busy at the peak step */
   routerCoreBusy: number;
+  steps: Step[];
 }
 
 function compile(): void {
@@ -104,6 +115,8 @@ function cpuTimes(cpu: string): [number, number] {
 
 interface Step {
   rate: number;
+  /** the router core's cost per input packet: cycles (perf) or busy nanoseconds */
+  costPerPkt: number;
   /** share of the router's core busy during the step */
   routerCoreBusy: number;
   offeredPps: number;
@@ -128,6 +141,9 @@ function step(
   const inCounter = routerIn.counter ?? 'rx_packets';
   const rin0 = devCounter(routerIn.ns, routerIn.dev, inCounter);
   const c0 = cpuTimes(ROUTER_CORE);
+  const perf = CYCLES ? spawn('perf', ['stat', '-x', ',', '-e', 'cycles', '-C', ROUTER_CORE, '--', 'sleep', String(secs)], { stdio: ['ignore', 'ignore', 'pipe'] }) : null;
+  let perfOut = '';
+  perf?.stderr!.on('data', (d: Buffer) => (perfOut += d));
   const gen = spawnSync(
     'taskset',
     ['-c', OTHER_CORE, 'ip', 'netns', 'exec', senderNs, `${out}/mcgen`, ...senderIf,
@@ -136,16 +152,21 @@ function step(
   );
   if (gen.status !== 0) throw new Error(`mcgen failed: ${gen.stderr}`);
   const c1 = cpuTimes(ROUTER_CORE);
+  if (perf) spawnSync('sh', ['-c', `while kill -0 ${perf.pid} 2>/dev/null; do sleep 0.05; done`]);
   spawnSync('sleep', ['0.3']); // let queued packets drain before reading counters
   const m = /sent (\d+) packets in ([\d.]+) s/.exec(gen.stdout);
   const sent = m ? Number(m[1]) : NaN;
   const el = m ? Number(m[2]) : secs;
   const got = rx.map((r, i) => devCounter(r.ns, r.dev, 'rx_packets') - before[i]!);
+  const routerRx = devCounter(routerIn.ns, routerIn.dev, inCounter) - rin0;
+  const busy = (c1[0] - c0[0]) / Math.max(1, c1[1] - c0[1]);
+  const cycles = perf ? Number(perfOut.trim().split('\n').at(-1)?.split(',')[0]) : NaN;
   return {
     rate,
-    routerCoreBusy: (c1[0] - c0[0]) / Math.max(1, c1[1] - c0[1]),
+    costPerPkt: (CYCLES ? cycles : busy * el * 1e9) / Math.max(1, routerRx),
+    routerCoreBusy: busy,
     offeredPps: sent / el,
-    routerRxPps: (devCounter(routerIn.ns, routerIn.dev, inCounter) - rin0) / el,
+    routerRxPps: routerRx / el,
     forwardedPps: got.reduce((a, b) => a + b, 0) / got.length / el,
     perReceiver: got.map((g) => g / el),
     loss: 1 - Math.min(...got) / sent,
@@ -167,15 +188,16 @@ function measure(
   routerIn: { ns: string; dev: string; counter?: string },
   size: number,
   groups: number,
+  start: number,
 ): Run {
   const steps: Step[] = [];
   let best: Step | null = null;
   let peak = 0;
   let lossy = 0;
-  for (let rate = START_RATE; lossy < 2; rate = Math.round(rate * 1.25)) {
+  for (let rate = start; lossy < 2; rate = Math.round(rate * 1.25)) {
     const st = step(senderNs, senderIf, rx, routerIn, size, groups, rate, STEP_SECS);
     steps.push(st);
-    if (st.loss <= LOSS_OK && (!best || st.forwardedPps > best.forwardedPps)) best = st;
+    if (st.loss <= LOSS_FREE && (!best || st.forwardedPps > best.forwardedPps)) best = st;
     // Stop once losing and no longer forwarding more than before.
     lossy = st.loss > LOSS_STOP && st.forwardedPps <= peak * 1.02 ? lossy + 1 : 0;
     peak = Math.max(peak, st.forwardedPps);
@@ -195,10 +217,28 @@ function measure(
     perReceiver: top.perReceiver,
     lossFreePps: best?.forwardedPps ?? 0,
     routerCoreBusy: top.routerCoreBusy,
+    steps,
   };
 }
 
-async function kernelRun(t: Topology, size: number, groups: number): Promise<Run> {
+/** Both sides' cost per packet at the highest offered rate both carried loss-free (the
+ * ladders of a pair climb the same rates), or null when they share none. */
+function costAtCommonRate(k: Run, m: Run): { rate: number; kernel: number; mrsh: number } | null {
+  for (const ks of [...k.steps].reverse()) {
+    if (ks.loss > LOSS_FREE) continue;
+    const ms = m.steps.find((x) => x.rate === ks.rate && x.loss <= LOSS_FREE);
+    if (ms) return { rate: ks.rate, kernel: ks.costPerPkt, mrsh: ms.costPerPkt };
+  }
+  return null;
+}
+
+/** Whether perf can count cycles here (a VM often has no PMU: `<not supported>`). */
+const CYCLES = (() => {
+  const r = spawnSync('perf', ['stat', '-x', ',', '-e', 'cycles', '-C', ROUTER_CORE, '--', 'sleep', '0.05'], { encoding: 'utf8' });
+  return r.status === 0 && /^\d+,/m.test(r.stderr);
+})();
+
+async function kernelRun(t: Topology, size: number, groups: number, start: number): Promise<Run> {
   const k = await startReady(
     'taskset',
     ['-c', ROUTER_CORE, 'ip', 'netns', 'exec', t.router, `${out}/kernel-mroute`,
@@ -214,6 +254,7 @@ async function kernelRun(t: Topology, size: number, groups: number): Promise<Run
       { ns: t.router, dev: t.iif },
       size,
       groups,
+      start,
     );
   } finally {
     await stopChild(k);
@@ -231,7 +272,7 @@ function forwarderArgs(impl: string, kind: string, iif: string, oifs: string[], 
     '--group-base', GROUP_BASE, '--groups', String(groups), ...extra];
 }
 
-async function mrshPacketRun(t: Topology, impl: 'router' | 'relay', size: number, groups: number): Promise<Run> {
+async function mrshPacketRun(t: Topology, impl: 'router' | 'relay', size: number, groups: number, start: number): Promise<Run> {
   const f = await startReady(
     'ip',
     ['netns', 'exec', t.router, 'taskset', ...forwarderArgs(impl, 'packet', t.iif, t.oifs, t.senderAddr, groups)],
@@ -251,6 +292,7 @@ async function mrshPacketRun(t: Topology, impl: 'router' | 'relay', size: number
       { ns: t.router, dev: t.iif },
       size,
       groups,
+      start,
     );
     return run;
   } finally {
@@ -271,7 +313,7 @@ async function mrshTunRun(t: Topology, impl: 'router' | 'relay', size: number, g
   const oifs = ['mt-o1', 'mt-o2', 'mt-o3'];
   const f = await startReady(
     'ip',
-    ['netns', 'exec', t.router, 'taskset', ...forwarderArgs(impl, 'tun', 'mt-in', oifs, '10.92.0.1', groups, ['--iif-addr', '10.92.0.1/24'])],
+    ['netns', 'exec', t.router, 'taskset', ...forwarderArgs(impl, 'tun', 'mt-in', oifs, '203.0.113.1', groups, ['--iif-addr', '203.0.113.1/24'])],
     `mrsh-forwarder (${impl}, tun)`,
   );
   try {
@@ -284,6 +326,7 @@ async function mrshTunRun(t: Topology, impl: 'router' | 'relay', size: number, g
       { ns: t.router, dev: 'mt-in', counter: 'tx_packets' },
       size,
       groups,
+      START_RATE,
     );
   } finally {
     const lines = await stopChild(f);
@@ -298,6 +341,30 @@ const pct = (x: number): string => `${Math.round(x * 100)} %`;
 
 function fmt(n: number | null | undefined): string {
   return n === null || n === undefined || Number.isNaN(n) ? '-' : Math.round(n).toLocaleString('en-US');
+}
+
+interface Case {
+  key: string;
+  size: number;
+  groups: number;
+}
+
+const CASES: Case[] = [
+  { key: '64', size: 64, groups: 1 },
+  { key: '1400', size: 1400, groups: 1 },
+  { key: '1000_groups', size: 64, groups: 1000 },
+  { key: '100k_groups', size: 64, groups: 100_000 },
+];
+
+interface CaseResult {
+  c: Case;
+  kernel: Run[];
+  mrsh: Run[];
+  /** per pair: mrsh / kernel */
+  peak: number[];
+  lossFree: number[];
+  cost: number[];
+  costRates: number[];
 }
 
 async function main(): Promise<void> {
@@ -315,60 +382,95 @@ async function main(): Promise<void> {
     cleanup();
     process.exit(130);
   });
-  const runs: Run[] = [];
-  const res: Record<string, number | null> = {};
+  const quick = args.includes('--quick');
+  const results: CaseResult[] = [];
+  let tun: Run | null = null;
   try {
-    const k64 = await kernelRun(t, 64, 1);
-    const quick = args.includes('--quick');
-    const k1400 = quick ? null : await kernelRun(t, 1400, 1);
-    const k1000 = quick ? null : await kernelRun(t, 64, 1000);
-    for (const r of [k64, k1400, k1000]) if (r) runs.push(r);
-    res.kernel_pps_64 = k64.forwardedPps;
-    res.kernel_pps_1400 = k1400?.forwardedPps ?? null;
-    res.kernel_pps_1000_groups = k1000?.forwardedPps ?? null;
-
-    let p64: Run | null = null;
-    let p1400: Run | null = null;
-    let p1000: Run | null = null;
-    let t64: Run | null = null;
-    if (nativeWhy) {
-      console.error(`mrsh runs skipped: ${nativeWhy}`);
-    } else {
-      p64 = await mrshPacketRun(t, impl, 64, 1);
-      p1400 = quick ? null : await mrshPacketRun(t, impl, 1400, 1);
-      p1000 = quick ? null : await mrshPacketRun(t, impl, 64, 1000);
-      t64 = await mrshTunRun(t, impl, 64, 1);
-      for (const r of [p64, p1400, p1000, t64]) if (r) runs.push(r);
+    if (nativeWhy) console.error(`mrsh runs skipped: ${nativeWhy}`);
+    const only = args.includes('--case') ? args[args.indexOf('--case') + 1] : null;
+    for (const c of only ? CASES.filter((x) => x.key === only) : quick ? CASES.slice(0, 1) : CASES) {
+      const r: CaseResult = { c, kernel: [], mrsh: [], peak: [], lossFree: [], cost: [], costRates: [] };
+      // the next pair's ladders start at half the last peak both reached: same rates on both sides
+      let start = START_RATE;
+      for (let p = 0; p < PAIRS; p++) {
+        const k = await kernelRun(t, c.size, c.groups, start);
+        r.kernel.push(k);
+        if (nativeWhy) continue;
+        const m = await mrshPacketRun(t, impl, c.size, c.groups, start);
+        r.mrsh.push(m);
+        r.peak.push(m.forwardedPps / k.forwardedPps);
+        if (k.lossFreePps > 0) r.lossFree.push(m.lossFreePps / k.lossFreePps);
+        const cost = costAtCommonRate(k, m);
+        if (cost) {
+          r.cost.push(cost.mrsh / cost.kernel);
+          r.costRates.push(cost.rate);
+        }
+        start = Math.max(START_RATE, Math.round(Math.min(k.forwardedPps, m.forwardedPps) / 2));
+      }
+      results.push(r);
     }
-    const real = impl === 'router';
-    const v = (r: Run | null): number | null => (r && real ? r.forwardedPps : null);
-    res.mrsh_packet_pps_64 = v(p64);
-    res.mrsh_tun_pps_64 = v(t64);
-    res.ratio_packet_64 = v(p64) !== null ? v(p64)! / k64.forwardedPps : null;
-    res.mrsh_packet_pps_1400 = v(p1400);
-    res.mrsh_packet_pps_1000_groups = v(p1000);
-    res.ratio_packet_1000_groups = v(p1000) !== null && k1000 ? v(p1000)! / k1000.forwardedPps : null;
-    if (!real) {
-      // Links-only ceiling while the Router is not there: reported apart, never as mrsh_*.
-      res.relay_packet_pps_64 = p64?.forwardedPps ?? null;
-      res.relay_packet_pps_1400 = p1400?.forwardedPps ?? null;
-      res.relay_packet_pps_1000_groups = p1000?.forwardedPps ?? null;
-      res.relay_tun_pps_64 = t64?.forwardedPps ?? null;
-    }
+    if (!nativeWhy) tun = await mrshTunRun(t, impl, 64, 1);
   } finally {
     cleanup();
+  }
+
+  const real = impl === 'router';
+  const med = (xs: number[]): number | null => (xs.length ? spread(xs).median : null);
+  const res: Record<string, number | string | null> = {};
+  const get = (key: string): CaseResult | undefined => results.find((r) => r.c.key === key);
+  const peaks = (runs: Run[]): number[] => runs.map((x) => x.forwardedPps);
+  // the keys of earlier versions, now medians over the pairs
+  res.kernel_pps_64 = med(peaks(get('64')?.kernel ?? []));
+  res.kernel_pps_1400 = med(peaks(get('1400')?.kernel ?? []));
+  res.kernel_pps_1000_groups = med(peaks(get('1000_groups')?.kernel ?? []));
+  res.kernel_pps_100k_groups = med(peaks(get('100k_groups')?.kernel ?? []));
+  const mr = (key: string): number | null => (real ? med(peaks(get(key)?.mrsh ?? [])) : null);
+  res.mrsh_packet_pps_64 = mr('64');
+  res.mrsh_tun_pps_64 = real && tun ? tun.forwardedPps : null;
+  res.ratio_packet_64 = real ? med(get('64')?.peak ?? []) : null;
+  res.mrsh_packet_pps_1400 = mr('1400');
+  res.ratio_packet_1400 = real ? med(get('1400')?.peak ?? []) : null;
+  res.mrsh_packet_pps_1000_groups = mr('1000_groups');
+  res.ratio_packet_1000_groups = real ? med(get('1000_groups')?.peak ?? []) : null;
+  res.mrsh_packet_pps_100k_groups = mr('100k_groups');
+  res.ratio_packet_100k_groups = real ? med(get('100k_groups')?.peak ?? []) : null;
+  res.ratio_lossfree_64 = real ? med(get('64')?.lossFree ?? []) : null;
+  res.ratio_lossfree_1400 = real ? med(get('1400')?.lossFree ?? []) : null;
+  res.ratio_cycles_64 = real && CYCLES ? med(get('64')?.cost ?? []) : null;
+  res.ratio_cpu_time_64 = real && !CYCLES ? med(get('64')?.cost ?? []) : null;
+  res.cost_unit = CYCLES ? 'cycles (perf stat -C 0)' : 'core 0 busy ns (/proc/stat; perf: cycles not supported here)';
+  res.pairs = PAIRS;
+  // not built yet (#13, workers): said, not left out
+  res.mrsh_1worker_pps_2flows = null;
+  res.mrsh_2workers_pps_2flows = null;
+  if (!real) {
+    // Links-only ceiling while the Router is not there: reported apart, never as mrsh_*.
+    res.relay_packet_pps_64 = med(peaks(get('64')?.mrsh ?? []));
+    res.relay_tun_pps_64 = tun?.forwardedPps ?? null;
   }
 
   const w = [44, 12, 12, 12, 12, 12];
   const row = (c: string[]): string => c.map((x, i) => (i === 0 ? x.padEnd(w[i]!) : x.padStart(w[i]!))).join(' ');
   console.log(row(['run (pps)', 'offered', 'router in', 'forwarded', 'loss-free', 'core 0 busy']));
-  for (const r of runs) {
-    console.log(row([r.label, fmt(r.offeredPps), fmt(r.routerRxPps), fmt(r.forwardedPps), fmt(r.lossFreePps), pct(r.routerCoreBusy)]));
+  for (const r of results) {
+    for (let p = 0; p < r.kernel.length; p++) {
+      for (const x of [r.kernel[p], r.mrsh[p]]) {
+        if (x) console.log(row([`${x.label} #${p + 1}`, fmt(x.offeredPps), fmt(x.routerRxPps), fmt(x.forwardedPps), fmt(x.lossFreePps), pct(x.routerCoreBusy)]));
+      }
+    }
   }
+  if (tun) console.log(row([tun.label, fmt(tun.offeredPps), fmt(tun.routerRxPps), fmt(tun.forwardedPps), fmt(tun.lossFreePps), pct(tun.routerCoreBusy)]));
+  console.log('\nmrsh / kernel, median of per-pair ratios (min-max):');
+  const sp = (xs: number[]): string => (xs.length ? `${fmtSpread(spread(xs))} over ${xs.length}` : '-');
+  for (const r of results) {
+    const k = spread(peaks(r.kernel));
+    console.log(`  ${r.c.key.padEnd(12)} peak ${sp(r.peak)}; loss-free ${sp(r.lossFree)}; cost/packet ${sp(r.cost)}${r.costRates.length ? ` (at ${r.costRates.map(fmt).join(', ')} pps)` : ''}; kernel peak ${fmtSpreadInt(k)}`);
+  }
+  console.log(`  cost unit: ${res.cost_unit}; loss-free: <= ${LOSS_FREE * 100} % lost over a ${STEP_SECS} s step`);
   if (args.includes('--receivers-off-core')) console.log('receivers on core 1: the sender\'s core is the limit; compare core 0 busy at equal offered load (--verbose)');
   if (impl === 'relay') console.log('note: src/router/router.ts not present - mrsh rows are the links-only relay, not the engine');
-  for (const s of summaries) console.error(`forwarder: ${s.slice(0, 400)}`);
-  for (const k of Object.keys(res)) if (typeof res[k] === 'number') res[k] = Math.round(res[k]! * 1000) / 1000;
+  for (const s of summaries) if (VERBOSE) console.error(`forwarder: ${s.slice(0, 400)}`);
+  for (const k of Object.keys(res)) if (typeof res[k] === 'number') res[k] = Math.round((res[k] as number) * 1000) / 1000;
   console.log(`reproduce: sudo npm run bench:forward${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`);
   console.log(JSON.stringify(res));
 }

@@ -4,7 +4,7 @@
 //                                                 r2 ── veth ── o0 (ns O2, receiver)
 //                                                 r3 ── veth ── o0 (ns O3, receiver)
 //
-// Addresses (10.91.0.0/16) exist only inside these namespaces. The router's receive work
+// Addresses are documentation ones (192.0.2.0/24 in, 198.51.100.0/26 blocks out), only inside these namespaces. The router's receive work
 // is steered to core 0 (RPS on r0), so whatever forwards - the kernel or mrsh - pays on
 // core 0 for the same kernel work: the router namespace's input, the copies out, veth xmit.
 // Receivers cost the router's core as little as possible: nothing listens in their
@@ -80,20 +80,19 @@ export function buildTopology(prefix = `mrsh-b-${process.pid}`, receivers = 3, o
     receivers: Array.from({ length: receivers }, (_, i) => `${prefix}-o${i + 1}`),
     iif: 'r0',
     oifs: Array.from({ length: receivers }, (_, i) => `r${i + 1}`),
-    senderAddr: '10.91.0.1',
-    receiverAddrs: Array.from({ length: receivers }, (_, i) => `10.91.${i + 1}.1`),
+    senderAddr: '192.0.2.1',
+    receiverAddrs: Array.from({ length: receivers }, (_, i) => `198.51.100.${64 * i + 1}`),
   };
   try {
     for (const ns of [t.sender, t.router, ...t.receivers]) addNs(ns);
     veth(t.sender, 's0', t.router, 'r0');
-    inNs(t.sender, 'ip', ['addr', 'add', '10.91.0.1/24', 'dev', 's0']);
-    inNs(t.router, 'ip', ['addr', 'add', '10.91.0.2/24', 'dev', 'r0']);
+    inNs(t.sender, 'ip', ['addr', 'add', '192.0.2.1/24', 'dev', 's0']);
+    inNs(t.router, 'ip', ['addr', 'add', '192.0.2.2/24', 'dev', 'r0']);
     t.receivers.forEach((ns, i) => {
       veth(t.router, `r${i + 1}`, ns, 'o0');
-      inNs(t.router, 'ip', ['addr', 'add', `10.91.${i + 1}.2/24`, 'dev', `r${i + 1}`]);
-      inNs(ns, 'ip', ['addr', 'add', `10.91.${i + 1}.1/24`, 'dev', 'o0']);
-      inNs(ns, 'ip', ['route', 'add', 'default', 'via', `10.91.${i + 1}.2`]);
-
+      inNs(t.router, 'ip', ['addr', 'add', `198.51.100.${64 * i + 2}/26`, 'dev', `r${i + 1}`]);
+      inNs(ns, 'ip', ['addr', 'add', `198.51.100.${64 * i + 1}/26`, 'dev', 'o0']);
+      inNs(ns, 'ip', ['route', 'add', 'default', 'via', `198.51.100.${64 * i + 2}`]);
     });
     steer(t.router, 'r0', '1');
     if (opts.receiversCpu !== undefined) {
