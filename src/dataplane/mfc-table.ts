@@ -260,12 +260,14 @@ export class MfcTable {
     this.nslots = n;
     this.mask = n - 1;
     this.used = 0;
+    const slots = this.slots;
     for (let j = 0; j < oldN; j++) {
       const ob = j * st;
       const s = old[ob + rw];
       if (s === EMPTY || s === TOMBSTONE) continue;
       const b = this.place(this.hash(old, ob));
-      this.slots.set(old.subarray(ob, ob + st), b);
+      // word by word: a subarray per slot was most of a rebuild's time, and garbage
+      for (let w = 0; w < st; w++) slots[b + w] = old[ob + w];
       this.slotOf[s - 1] = b / st;
     }
   }
