@@ -42,7 +42,7 @@ const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
 const PAIRS = opt('pairs', QUICK ? 5 : 7);
 const ADDS = opt('adds', QUICK ? 20000 : 50000);
 const SAMPLES = opt('samples', QUICK ? 30 : 60);
-const ROUNDS = opt('rounds', QUICK ? 2 : 3);
+const ROUNDS = opt('rounds', QUICK ? 2 : 4);
 const MAX_RATE = 600_000;
 const GAP_MS = 1;
 const MAX_PER_SAMPLE = 200;
@@ -333,7 +333,7 @@ async function forwardRuns(lab: Lab): Promise<{ smcroute: number[]; static: numb
       if (!r.ok) throw new Error(`${line}: ${r.error.message}`);
     };
     try {
-      for (let r = 0; r < ROUNDS; r++) {
+      const viaSmcroute = async (r: number): Promise<void> => {
         // smcrouted's (S,G) rule, under mrsh exec
         const conf = ['phyint r0 enable', 'phyint r1 enable', 'phyint r2 enable', `mroute from r0 source ${A.s4} group ${PPS_GROUP} to r1 r2`, ''].join('\n');
         const s = new Smcrouted(lab, `pps${r}`, conf, 'mrsh', d.socket);
@@ -346,7 +346,9 @@ async function forwardRuns(lab: Lab): Promise<{ smcroute: number[]; static: numb
         } finally {
           await s.stop();
         }
-        // the routing socket is free again: mrsh's own entry for the same flow
+      };
+      const viaMfcAdd = async (r: number): Promise<void> => {
+        // mrsh's own entry for the same flow, once the routing socket is free
         const end = Date.now() + 10_000;
         for (;;) {
           const ok = await c.request('mrt init ipv4');
@@ -362,6 +364,16 @@ async function forwardRuns(lab: Lab): Promise<{ smcroute: number[]; static: numb
         res.static.push(b.pps);
         res.detail.push(`round ${r + 1} mfc add:  ${fmt(b.pps)} pps at ${fmt(b.offered)} offered (${(b.loss * 100).toFixed(1)} % lost; limit: ${b.limit})`);
         await must('mrt done ipv4');
+      };
+      // ABBA: neither side always runs first
+      for (let r = 0; r < ROUNDS; r++) {
+        if (r % 2 === 0) {
+          await viaSmcroute(r);
+          await viaMfcAdd(r);
+        } else {
+          await viaMfcAdd(r);
+          await viaSmcroute(r);
+        }
       }
     } finally {
       c.close();
