@@ -3,11 +3,25 @@
 
 import { parseIPv4, parseIPv6, isMulticast4, isLinkLocalGroup4 } from '../dataplane/addr.js';
 import { MRT_MFC_FLAGS_DISABLE_WRONGVIF, ASSERT_MSG_TIME_MS } from '../dataplane/inet.js';
-import type { Explanation, ExplainStep, Family, PolicyRule } from './api.js';
-import type { Router } from './router.js';
-import { sgKey } from './router.js';
+import { sgKey } from '../dataplane/addr.js';
+import type { InetEngine } from '../dataplane/inet.js';
+import type { Inet6Engine } from '../dataplane/inet6.js';
+import type { Link } from '../dataplane/links/link.js';
+import type { Explanation, ExplainStep, Family, MfcSpec, MrtOwner, PolicyRule } from './api.js';
 
-export function explain(r: Router, family: Family, source: string, group: string, opts: { ttl?: number; vif?: number }): Explanation {
+/** what explain reads: the router's state, passed in so this file does not import the router */
+export interface ExplainSource {
+  readonly inet: InetEngine;
+  readonly inet6: Inet6Engine;
+  readonly mfcSpecs: { inet: Map<string, MfcSpec>; inet6: Map<string, MfcSpec> };
+  readonly policyExpire: number;
+  engine(family: Family): InetEngine | Inet6Engine;
+  policyFor(family: Family, source: string, group: string): { rules: { index: number; rule: PolicyRule }[]; installedBy: PolicyRule | null };
+  externalOwner(family: Family): MrtOwner | null;
+  vifLink(family: Family, v: number): Link | null;
+}
+
+export function explain(r: ExplainSource, family: Family, source: string, group: string, opts: { ttl?: number; vif?: number }): Explanation {
   const steps: ExplainStep[] = [];
   const e = r.engine(family);
   const v4 = family === 'inet';
@@ -197,7 +211,7 @@ function policySteps(
   }
 }
 
-function linkName(r: Router, family: Family, v: number): string {
+function linkName(r: ExplainSource, family: Family, v: number): string {
   const l = r.vifLink(family, v);
   if (l) return `${l.kind} ${l.name}`;
   return r.engine(family).vifIsRegister[v] ? 'register' : 'no link';
