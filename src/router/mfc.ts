@@ -3,7 +3,8 @@
 // from and who installed each (the source of running-config and of explain).
 
 import { fail } from '../dataplane/errno.js';
-import { canonAddr, isMulticast4, parseIPv4, parseIPv6, sgKey } from '../dataplane/addr.js';
+import { canonAddr, sgKey } from '../dataplane/addr.js';
+import { isLocalScopeGroup, isMulticastGroup } from '../dataplane/classify.js';
 import type { RouterCore } from './core.js';
 import { checkAddr } from './family.js';
 import type { Family, MfcSpec, PolicyRule } from './api.js';
@@ -36,8 +37,8 @@ export class MfcStore {
     const warnings: string[] = [];
     const configured = (v: number): boolean => v < e.numVifs && e.vifUsed[v] === 1;
     const vifWord = f.vif;
-    if (family === 'inet' ? !isMulticast4(parseIPv4(spec.group)) : parseIPv6(spec.group)[0] !== 0xff) warnings.push(`group ${spec.group} is not a multicast address: no packet will match the entry`);
-    else if (isLinkLocalGroup(family, spec.group)) warnings.push(`group ${spec.group} is link-local: such packets are never forwarded`);
+    if (!isMulticastGroup(family, spec.group)) warnings.push(`group ${spec.group} is not a multicast address: no packet will match the entry`);
+    else if (isLocalScopeGroup(family, spec.group)) warnings.push(`group ${spec.group} is link-local: such packets are never forwarded`);
     if (!Number.isInteger(spec.parent) || spec.parent < 0 || spec.parent > 0xfffe) fail('EINVAL', `iif ${spec.parent} out of range (0-65534: mfcc_parent is 16 bits)`);
     if (!configured(spec.parent)) warnings.push(`iif ${spec.parent} is not a configured ${vifWord}: every packet will count as wrong-interface`);
     const ttls = new Uint8Array(e.maxVifs);
@@ -99,11 +100,4 @@ export class MfcStore {
     }
     return ids;
   }
-}
-
-/** 224.0.0.0/24 and IPv6 scopes 1 and 2: the kernel never forwards these groups */
-function isLinkLocalGroup(family: Family, group: string): boolean {
-  if (family === 'inet') return parseIPv4(group) >>> 8 === 0xe00000;
-  const b = parseIPv6(group);
-  return b[0] === 0xff && ((b[1] & 0x0f) === 1 || (b[1] & 0x0f) === 2);
 }
