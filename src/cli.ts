@@ -99,7 +99,8 @@ async function batchMode(o: Opts): Promise<number> {
     process.stderr.write(`mrsh: ${name}: ${(e as Error).message}\n`);
     return EXIT_USAGE;
   }
-  // --check validates against a scratch router: the same engine checks, nothing kept
+  // --check applies the state-changing lines to this process's own router, so the engine's
+  // checks run (links are opened as they would be); nothing outlives the run
   const router = await embeddedRouter();
   const color = o.color ?? wantColor(process.stdout, process.env, o.json);
   const out = bufferedStdout();

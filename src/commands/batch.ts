@@ -1,7 +1,7 @@
 // Batch files (`mrsh -f FILE`, `mrsh < FILE`): `!`/`#` comments and blank lines skipped;
 // the first error is reported as FILE:LINE: message and nothing after it is applied,
 // unless keepGoing. With check, lines are parsed and the state-changing ones are applied
-// to the router given (the caller passes a scratch router), show commands are not run.
+// to the router given (mrsh -f --check: its own fresh one), show commands are not run.
 // The entry point, runBatch, is in context.ts.
 import type { Ctx } from './define.js';
 import { formatError } from './errors.js';

@@ -42,7 +42,7 @@ export interface CommandDef {
   help: string;
   /** help for this command's keywords and parameters, by keyword or parameter name */
   tokens?: Record<string, string>;
-  /** changes router state (so `--check` applies it to a scratch router) */
+  /** changes router state (so `--check` applies it, to the checking process's own router) */
   mutates?: boolean;
   /** a show command: has a JSON form */
   show?: boolean;

@@ -1,6 +1,7 @@
 // The contract between the command layer (shell, batch, one-shot, control socket) and a
-// router. The embedded Router implements it; later a control-socket client does too, so
-// commands never know whether the router runs in this process or in a daemon.
+// router. The embedded Router implements it; a client attached to a daemon sends its
+// lines there, where they run against the daemon's Router, so commands never know
+// whether the router runs in this process or in a daemon.
 // All data here is plain JSON-able values: addresses are strings, counters numbers.
 // Every method that changes state either applies completely or throws MrtError and
 // changes nothing.
