@@ -246,3 +246,8 @@ export function sgKey(source: string, group: string, family: FamilyName): string
 export function addrFamily(s: string): FamilyName {
   return s.includes(':') && isIPv6(s) ? 'inet6' : 'inet';
 }
+
+/** a flow's family: IPv6 when either address is */
+export function flowFamily(source: string, group: string): FamilyName {
+  return addrFamily(source) === 'inet6' || addrFamily(group) === 'inet6' ? 'inet6' : 'inet';
+}

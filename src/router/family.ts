@@ -25,6 +25,12 @@ export interface FamilyOps {
   /** FreeBSD's word for a virtual interface: vif (IPv4), mif (IPv6) */
   readonly vif: 'vif' | 'mif';
   readonly engine: InetEngine | Inet6Engine;
+  /** the prefix of the family's mrtstat names: mrts_, mrt6s_ */
+  readonly statPrefix: 'mrts_' | 'mrt6s_';
+  /** the register vif's link name in views */
+  readonly registerName: 'register_vif' | 'register_mif';
+  /** SIOCGETSGCNT(_IN6)'s errno for an (S,G) with no entry */
+  readonly noEntry: 'EADDRNOTAVAIL' | 'ESRCH';
   /** MRT_PIM: on IPv4 the assert switch (FreeBSD's MRT_PIM is MRT_ASSERT), on IPv6 MRT6_PIM */
   readonly pim: boolean;
   /** the advanced-API features on offer (IPv6 has no advanced API) */
@@ -48,6 +54,9 @@ export class Inet4Ops implements FamilyOps {
   readonly family = 'inet';
   readonly name = 'ipv4';
   readonly vif = 'vif';
+  readonly statPrefix = 'mrts_';
+  readonly registerName = 'register_vif';
+  readonly noEntry = 'EADDRNOTAVAIL';
   constructor(readonly engine: InetEngine) {}
   get pim(): boolean {
     return this.engine.assert;
@@ -120,6 +129,9 @@ export class Inet6Ops implements FamilyOps {
   readonly family = 'inet6';
   readonly name = 'ipv6';
   readonly vif = 'mif';
+  readonly statPrefix = 'mrt6s_';
+  readonly registerName = 'register_mif';
+  readonly noEntry = 'ESRCH';
   readonly apiSupport = 0;
   readonly apiConfig = 0;
   constructor(readonly engine: Inet6Engine) {}

@@ -1,7 +1,7 @@
 // `inject`: test packets handed to the engine as if received on a vif, counted like any.
 
 import { fail } from '../dataplane/errno.js';
-import { addrFamily } from '../dataplane/addr.js';
+import { flowFamily } from '../dataplane/addr.js';
 import type { RouterCore } from './core.js';
 import { checkAddr } from './family.js';
 import { buildPacket } from './packets.js';
@@ -9,7 +9,7 @@ import type { Family, InjectResult, InjectSpec } from './api.js';
 
 /** runs the spec's packets through the engine; `answered` lets the policy resolve at once */
 export function inject(core: RouterCore, spec: InjectSpec, answered: () => void): InjectResult {
-  const family: Family = spec.family ?? (addrFamily(spec.source) === 'inet6' || addrFamily(spec.group) === 'inet6' ? 'inet6' : 'inet');
+  const family: Family = spec.family ?? flowFamily(spec.source, spec.group);
   const f = core.fam(family);
   const e = f.engine;
   if (spec.raw === undefined) {

@@ -5,7 +5,7 @@
 // here are the API's entry points and the wiring between those parts.
 
 import { fail } from '../dataplane/errno.js';
-import { addrFamily, sgKey } from '../dataplane/addr.js';
+import { addrFamily, flowFamily, sgKey } from '../dataplane/addr.js';
 import { DEFAULT_PENDING_LIMIT } from '../dataplane/engine.js';
 import type { InetEngine } from '../dataplane/inet.js';
 import type { Inet6Engine } from '../dataplane/inet6.js';
@@ -318,7 +318,7 @@ export class Router implements RouterApi {
       const f = family ?? addrFamily(source);
       const e = this.engine(f);
       const id = e.findEntry(source, group);
-      if (id < 0 || e.isPending(id)) fail(f === 'inet' ? 'EADDRNOTAVAIL' : 'ESRCH', `no MFC entry (${source}, ${group})`);
+      if (id < 0 || e.isPending(id)) fail(this.core.fam(f).noEntry, `no MFC entry (${source}, ${group})`);
       e.clearEntryCounters(id);
       this.entryRates.forget(sgKey(source, group, f));
       return;
@@ -338,7 +338,7 @@ export class Router implements RouterApi {
   // ================================================================ diagnosis
 
   explain(source: string, group: string, opts: { ttl?: number; vif?: number } = {}): Explanation {
-    const family: Family = addrFamily(source) === 'inet6' || addrFamily(group) === 'inet6' ? 'inet6' : 'inet';
+    const family = flowFamily(source, group);
     checkAddr(family, source, 'source');
     checkAddr(family, group, 'group');
     return explain(this, family, source, group, opts);

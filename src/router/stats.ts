@@ -9,8 +9,7 @@ export function statsOf(core: RouterCore, family: Family): Stats {
   const f = core.fam(family);
   const e = f.engine;
   const out: Stats = {};
-  const p = family === 'inet' ? 'mrts_' : 'mrt6s_';
-  for (const k of MRTSTAT_FIELDS) out[p + k] = e.stat[k];
+  for (const k of MRTSTAT_FIELDS) out[f.statPrefix + k] = e.stat[k];
   f.extraStats(out);
   for (const k of LEDGER_FIELDS) out['pkt_' + k] = e.ledger[k];
   out.held_dropped = e.heldDropped;
