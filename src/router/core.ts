@@ -103,6 +103,13 @@ export class RouterCore {
     if (this.engine(family).mrouter === null) fail('EPERM', `multicast routing is not initialised for ${n} (mrt init ${n})`);
   }
 
+  /** the family, for a change by this router's own commands: initialised, and not a daemon's */
+  changeable(family: Family): FamilyOps {
+    this.refuseIfExternal(family);
+    this.requireInit(family);
+    return this.ops[family];
+  }
+
   refuseIfExternal(family: Family): void {
     const o = this.external[family];
     if (o) fail('EADDRINUSE', `${this.ops[family].name} routing socket owned by ${o.program} (pid ${o.pid})`);

@@ -28,9 +28,7 @@ export class MfcStore {
   add(spec: MfcSpec, by: PolicyRule | null): string[] {
     const family = spec.family;
     const core = this.core;
-    core.refuseIfExternal(family);
-    core.requireInit(family);
-    const f = core.fam(family);
+    const f = core.changeable(family);
     const e = f.engine;
     checkAddr(family, spec.source, 'source');
     checkAddr(family, spec.group, 'group');

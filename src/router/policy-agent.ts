@@ -56,9 +56,7 @@ export class PolicyAgent {
   }
 
   add(rule: PolicyRule): void {
-    this.core.refuseIfExternal(rule.family);
-    this.core.requireInit(rule.family);
-    this.table.add(rule, this.core.engine(rule.family).maxVifs);
+    this.table.add(rule, this.core.changeable(rule.family).engine.maxVifs);
     this.armTimer();
     // Flows already waiting get their answer now rather than after the next upcall.
     for (const p of listPending(this.core, rule.family)) {

@@ -19,9 +19,7 @@ export class VifTable {
   async add(spec: VifSpec): Promise<VifInfo> {
     const family = spec.family;
     const core = this.core;
-    core.refuseIfExternal(family);
-    core.requireInit(family);
-    const f = core.fam(family);
+    const f = core.changeable(family);
     const e = f.engine;
     if (!Number.isInteger(spec.index) || spec.index < 0 || spec.index >= e.maxVifs) fail('EINVAL', `${f.vif} index ${spec.index} out of range (0-${e.maxVifs - 1})`);
     if (e.vifUsed[spec.index]) fail('EADDRINUSE', `${f.vif} ${spec.index} is in use`);
