@@ -4,7 +4,13 @@
 
 import { FILE_ERRNOS, MrtError, fail, type Errno } from '../dataplane/errno.js';
 import { writeFileAtomic } from './atomic-file.js';
-import type { ConfigSource } from './api.js';
+import { sgKey } from '../dataplane/addr.js';
+import type { BwMeterStore } from './bw-meters.js';
+import type { RouterCore } from './core.js';
+import type { MfcStore } from './mfc.js';
+import type { PolicyAgent } from './policy-agent.js';
+import type { VifTable } from './vifs.js';
+import type { ConfigSource, ConfigState, Family, FamilyConfigState, MfcSpec } from './api.js';
 
 export class StartupConfig {
   private baseline: string[] = [];
@@ -35,4 +41,32 @@ export class StartupConfig {
     this.baseline = lines;
     return { path: this.file, bytes };
   }
+}
+
+/** the state the configuration is written from, as specs (commands/running-config.ts writes it) */
+export function configState(core: RouterCore, vifs: VifTable, store: MfcStore, policy: PolicyAgent, bw: BwMeterStore): ConfigState {
+  const families: FamilyConfigState[] = [];
+  for (const family of ['inet', 'inet6'] as Family[]) {
+    const f = core.fam(family);
+    const e = f.engine;
+    if (e.mrouter === null) continue;
+    const mfc: MfcSpec[] = [];
+    for (const id of e.entryIds('resolved')) {
+      const k = sgKey(e.originOf(id), e.groupOf(id), family);
+      const s = store.specs[family].get(k);
+      if (s && !store.byPolicy[family].has(k)) mfc.push(s); // the policy re-creates its own
+    }
+    families.push({
+      family,
+      owner: core.external[family],
+      apiConfig: f.apiConfig,
+      pim: f.pim,
+      pendingLimit: e.pendingLimit,
+      vifs: [...vifs.specs[family]].sort((a, b) => a[0] - b[0]).map(([, s]) => s),
+      registerVia: family === 'inet' && core.registerVia >= 0 ? core.registerVia : null,
+      mfc,
+      policy: policy.table.list(() => 0).filter((r) => r.family === family),
+    });
+  }
+  return { families, policyExpireMs: policy.expire, bwUpcalls: bw.list() };
 }

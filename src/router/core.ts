@@ -149,6 +149,18 @@ export class RouterCore {
     if (this.registerVia >= 0) this.inet.transmit(this.registerVia, buf, off, len);
   }
 
+  /** vif whose link carries in-engine PIM Registers toward the RP (null: none) */
+  setRegisterVia(vif: number | null): void {
+    this.refuseIfExternal('inet');
+    if (vif === null) {
+      this.registerVia = -1;
+      return;
+    }
+    this.checkVifIndex('inet', vif);
+    if (!this.inet.vifUsed[vif] || this.inet.vifIsRegister[vif]) fail('EADDRNOTAVAIL', `vif ${vif} is not a configured vif with a link`);
+    this.registerVia = vif;
+  }
+
   flushTx(): void {
     const d = this.dirty;
     for (let i = 0; i < d.length; i++) d[i].flush();

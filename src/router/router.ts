@@ -5,7 +5,7 @@
 // here are the API's entry points and the wiring between those parts.
 
 import { fail } from '../dataplane/errno.js';
-import { addrFamily, flowFamily, sgKey } from '../dataplane/addr.js';
+import { flowFamily } from '../dataplane/addr.js';
 import { DEFAULT_PENDING_LIMIT } from '../dataplane/engine.js';
 import type { InetEngine } from '../dataplane/inet.js';
 import type { Inet6Engine } from '../dataplane/inet6.js';
@@ -20,8 +20,8 @@ import { MfcStore } from './mfc.js';
 import { BwMeterStore } from './bw-meters.js';
 import { UpcallLog } from './upcall-log.js';
 import { PolicyAgent } from './policy-agent.js';
-import { StartupConfig } from './config.js';
-import { EntryRates, RouterRates, statsOf } from './stats.js';
+import { StartupConfig, configState } from './config.js';
+import { EntryRates, RouterRates, clearCounters, statsOf } from './stats.js';
 import { captured, listPending, listVifs, mfcInfo, mrtStatus } from './views.js';
 import { explain } from './explain.js';
 import { inject } from './inject.js';
@@ -35,7 +35,6 @@ import type {
   ConfigState,
   Explanation,
   Family,
-  FamilyConfigState,
   InjectResult,
   InjectSpec,
   LinkSpec,
@@ -224,14 +223,7 @@ export class Router implements RouterApi {
   }
 
   setRegisterVia(vif: number | null): void {
-    this.core.refuseIfExternal('inet');
-    if (vif === null) {
-      this.core.registerVia = -1;
-      return;
-    }
-    this.core.checkVifIndex('inet', vif);
-    if (!this.inet.vifUsed[vif] || this.inet.vifIsRegister[vif]) fail('EADDRNOTAVAIL', `vif ${vif} is not a configured vif with a link`);
-    this.core.registerVia = vif;
+    this.core.setRegisterVia(vif);
   }
 
   mrtStatus(family: Family): MrtStatus {
@@ -311,23 +303,7 @@ export class Router implements RouterApi {
   }
 
   clearCounters(family?: Family, source?: string, group?: string): void {
-    const fams: Family[] = family ? [family] : ['inet', 'inet6'];
-    // the owner reads these counters (SIOCGETSGCNT): another socket cannot reset them
-    for (const f of fams) this.core.refuseIfExternal(f);
-    if (source !== undefined && group !== undefined) {
-      const f = family ?? addrFamily(source);
-      const e = this.engine(f);
-      const id = e.findEntry(source, group);
-      if (id < 0 || e.isPending(id)) fail(this.core.fam(f).noEntry, `no MFC entry (${source}, ${group})`);
-      e.clearEntryCounters(id);
-      this.entryRates.forget(sgKey(source, group, f));
-      return;
-    }
-    for (const f of fams) {
-      this.engine(f).clearAllCounters();
-      this.core.fam(f).clearExtraStats();
-    }
-    this.entryRates.clear();
+    clearCounters(this.core, this.entryRates, family, source, group);
   }
 
   status(): RouterStatus {
@@ -363,30 +339,7 @@ export class Router implements RouterApi {
 
   /** the state the configuration is written from, as specs */
   configState(): ConfigState {
-    const families: FamilyConfigState[] = [];
-    for (const family of ['inet', 'inet6'] as Family[]) {
-      const f = this.core.fam(family);
-      const e = f.engine;
-      if (e.mrouter === null) continue;
-      const mfc: MfcSpec[] = [];
-      for (const id of e.entryIds('resolved')) {
-        const k = sgKey(e.originOf(id), e.groupOf(id), family);
-        const s = this.mfc.specs[family].get(k);
-        if (s && !this.mfc.byPolicy[family].has(k)) mfc.push(s); // the policy re-creates its own
-      }
-      families.push({
-        family,
-        owner: this.core.external[family],
-        apiConfig: f.apiConfig,
-        pim: f.pim,
-        pendingLimit: e.pendingLimit,
-        vifs: [...this.vifs.specs[family]].sort((a, b) => a[0] - b[0]).map(([, s]) => s),
-        registerVia: family === 'inet' && this.core.registerVia >= 0 ? this.core.registerVia : null,
-        mfc,
-        policy: this.policyAgent.table.list(() => 0).filter((r) => r.family === family),
-      });
-    }
-    return { families, policyExpireMs: this.policyAgent.expire, bwUpcalls: this.bw.list() };
+    return configState(this.core, this.vifs, this.mfc, this.policyAgent, this.bw);
   }
 
   runningConfig(): string[] {

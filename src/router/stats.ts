@@ -1,6 +1,8 @@
 // Counters and rates: the family's statistics under FreeBSD's names plus mrsh's ledger,
 // per-entry packet and bit rates, and the router-wide forwarding and upcall rates.
 
+import { fail } from '../dataplane/errno.js';
+import { addrFamily, sgKey } from '../dataplane/addr.js';
 import { MRTSTAT_FIELDS, LEDGER_FIELDS } from '../dataplane/stats.js';
 import type { RouterCore } from './core.js';
 import type { Family, Stats } from './api.js';
@@ -75,4 +77,25 @@ export class RouterRates {
     }
     return { forwardPps: this.rate.fwdPps, upcallRate: this.rate.upRate };
   }
+}
+
+/** zeroes one entry's counters, or a family's (both without one) with their rates */
+export function clearCounters(core: RouterCore, rates: EntryRates, family?: Family, source?: string, group?: string): void {
+  const fams: Family[] = family ? [family] : ['inet', 'inet6'];
+  // the owner reads these counters (SIOCGETSGCNT): another socket cannot reset them
+  for (const f of fams) core.refuseIfExternal(f);
+  if (source !== undefined && group !== undefined) {
+    const f = family ?? addrFamily(source);
+    const e = core.engine(f);
+    const id = e.findEntry(source, group);
+    if (id < 0 || e.isPending(id)) fail(core.fam(f).noEntry, `no MFC entry (${source}, ${group})`);
+    e.clearEntryCounters(id);
+    rates.forget(sgKey(source, group, f));
+    return;
+  }
+  for (const f of fams) {
+    core.engine(f).clearAllCounters();
+    core.fam(f).clearExtraStats();
+  }
+  rates.clear();
 }
