@@ -13,7 +13,7 @@
 // mrsh half (`mrsh exec` or its plumbing) it prints the kernel figures, says what is
 // missing, and exits 1.
 import { A, KernelDataplane, MrshDaemon, MrshDataplane, PimLab, Pimd, joinToForward, mrshPimdMissing, pimdMissing, poll, toolsMissing, type Mode } from '../test/e2e/pimd-lab.js';
-import { skipReason } from '../test/links/helpers.js';
+import { skipReason } from '../test/dataplane/links/helpers.js';
 
 const args = process.argv.slice(2);
 const opt = (k: string, d: number): number => (args.includes(`--${k}`) ? Number(args[args.indexOf(`--${k}`) + 1]) : d);

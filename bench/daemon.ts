@@ -31,7 +31,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ControlClient } from '../src/control/client.js';
 import { A, INSTALLED_CLI as CLI, Lab, MrshDaemon, Smcrouted, mrshExecMissing, poll, smcrouteMissing, type Mode } from '../test/e2e/smcroute-lab.js';
-import { sh } from '../test/links/helpers.js';
+import { sh } from '../test/dataplane/links/helpers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = `${root}bench/out`;

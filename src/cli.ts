@@ -8,9 +8,9 @@
 // attach to a daemon when its socket answers (like vtysh), else embed a router in this
 // process; batch files always run embedded. Ink and React load only for the shell.
 import { readFileSync } from 'node:fs';
-import { runBatch } from './commands/batch.js';
+import { makeCtx, runBatch } from './commands/context.js';
 import { formatError, ParseError } from './commands/errors.js';
-import { makeCtx, parseLine, run } from './commands/exec.js';
+import { parseLine, run } from './commands/exec.js';
 import type { RouterApi, UpcallEvent } from './router/api.js';
 import type { LiveView, RemoteSession } from './control/remote.js';
 import { present } from './format/present.js';
@@ -99,7 +99,8 @@ async function batchMode(o: Opts): Promise<number> {
     process.stderr.write(`mrsh: ${name}: ${(e as Error).message}\n`);
     return EXIT_USAGE;
   }
-  // --check validates against a scratch router: the same engine checks, nothing kept
+  // --check applies the state-changing lines to this process's own router, so the engine's
+  // checks run (links are opened as they would be); nothing outlives the run
   const router = await embeddedRouter();
   const color = o.color ?? wantColor(process.stdout, process.env, o.json);
   const out = bufferedStdout();

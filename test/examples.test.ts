@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Router } from '../src/router/router.js';
-import { runBatch } from '../src/commands/batch.js';
+import { runBatch } from '../src/commands/context.js';
 
 const dir = new URL('../examples/', import.meta.url);
 

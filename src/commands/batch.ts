@@ -1,10 +1,11 @@
 // Batch files (`mrsh -f FILE`, `mrsh < FILE`): `!`/`#` comments and blank lines skipped;
 // the first error is reported as FILE:LINE: message and nothing after it is applied,
 // unless keepGoing. With check, lines are parsed and the state-changing ones are applied
-// to the router given (the caller passes a scratch router), show commands are not run.
-import type { RouterApi } from '../router/api.js';
+// to the router given (mrsh -f --check: its own fresh one), show commands are not run.
+// The entry point, runBatch, is in context.ts.
+import type { Ctx } from './define.js';
 import { formatError } from './errors.js';
-import { execute, isBlank, makeCtx, parseLine, run, type ExecResult } from './exec.js';
+import { execute, isBlank, parseLine, run, type ExecResult } from './exec.js';
 import { ParseError } from './errors.js';
 
 export interface BatchOpts {
@@ -25,8 +26,8 @@ export interface BatchResult {
   stopped: boolean;
 }
 
-export async function runBatch(text: string, router: RouterApi, opts: BatchOpts): Promise<BatchResult> {
-  const ctx = makeCtx(router);
+/** the file's lines run in ctx (context.ts's runBatch gives a router its context) */
+export async function runBatchIn(ctx: Ctx, text: string, opts: BatchOpts): Promise<BatchResult> {
   const res: BatchResult = { lines: 0, commands: 0, errors: 0, stopped: false };
   let pos = 0;
   let lineNo = 0;

@@ -1,4 +1,5 @@
 // bw-upcall add / del: MRT_ADD_BW_UPCALL and MRT_DEL_BW_UPCALL (IPv4 only, as FreeBSD).
+import type { BwUpcallSpec } from '../router/api.js';
 import { OK, call, sgFamily, type CommandDef } from './define.js';
 import type { Args } from './args.js';
 
@@ -22,6 +23,17 @@ function filter(a: Args) {
 
 function ipv4Only(a: Args): void {
   if (sgFamily(a) !== 'inet') a.fail('S', 'bandwidth upcalls exist for IPv4 only (as in FreeBSD)');
+}
+
+/** running-config: each meter as it was added */
+export function bwUpcallConfig(meters: BwUpcallSpec[]): string[] {
+  return meters.map((b) => {
+    const parts = ['bw-upcall add', b.source, b.group, b.op];
+    if (b.packets !== undefined) parts.push('packets', String(b.packets));
+    if (b.bytes !== undefined) parts.push('bytes', String(b.bytes));
+    parts.push('interval', String(b.intervalMs / 1000));
+    return parts.join(' ');
+  });
 }
 
 export const bwUpcallCommands: CommandDef[] = [

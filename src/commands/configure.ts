@@ -1,12 +1,9 @@
 // Persistent configuration: `write memory` saves the running config to the startup file
 // (atomically, in the router); `configure replace FILE` (and the daemon's SIGHUP) applies
 // only the difference between the running state and FILE.
-import type { RouterApi } from '../router/api.js';
-import { runBatch } from './batch.js';
 import { diffConfig, type ConfigDiff } from './config-diff.js';
-import { call, type CommandDef } from './define.js';
+import { call, type CommandDef, type Ctx } from './define.js';
 import { CommandError } from './errors.js';
-import { execute, makeCtx } from './exec.js';
 import type { Output } from './output.js';
 
 export interface ReplacePlan extends ConfigDiff {
@@ -14,13 +11,13 @@ export interface ReplacePlan extends ConfigDiff {
   target: string[];
 }
 
-/** Replays text into a scratch router (nothing here is touched) and diffs it against the running state. */
-export async function planReplace(router: RouterApi, text: string, name: string, dropRuntime: boolean): Promise<ReplacePlan> {
+/** Replays text into a scratch router (nothing here is touched) and diffs it against ctx's router's running state. */
+export async function planReplace(ctx: Ctx, text: string, name: string, dropRuntime: boolean): Promise<ReplacePlan> {
+  const router = ctx.router;
   if (!router.scratch || !router.configSource) throw new CommandError('configure replace: this router cannot replace its configuration');
   const scratch = router.scratch();
-  const errors: string[] = [];
   try {
-    await runBatch(text, scratch, { name, keepGoing: false, check: false, onResult: () => {}, onError: (t) => errors.push(t) });
+    const errors = await ctx.replay(text, scratch, name);
     if (errors.length) throw new CommandError(`configure replace: nothing changed; ${errors[0]}`);
     const target = scratch.runningConfig();
     return { ...diffConfig(router.runningConfig(), target, router.configSource().baseline, dropRuntime), target };
@@ -43,17 +40,16 @@ export function planBlocker(plan: ReplacePlan): string | null {
 }
 
 /** Runs the plan's commands in order; the first failure stops it and says how far it got. */
-export async function applyPlan(router: RouterApi, plan: ReplacePlan): Promise<void> {
+export async function applyPlan(ctx: Ctx, plan: ReplacePlan): Promise<void> {
   const blocker = planBlocker(plan);
   if (blocker) throw new CommandError(`configure replace: nothing changed; ${blocker}`);
-  const ctx = makeCtx(router);
   const lines = [...plan.remove, ...plan.add];
   for (let i = 0; i < lines.length; i++) {
-    let r = execute(lines[i], ctx);
+    let r = ctx.execute(lines[i]);
     if (r instanceof Promise) r = await r;
     if (r && !r.ok) throw new CommandError(`configure replace: stopped at '${lines[i]}' after ${i} of ${lines.length} changes: ${r.error.message}`);
   }
-  router.setConfigBaseline?.(plan.target);
+  ctx.router.setConfigBaseline?.(plan.target);
 }
 
 export function diffOutput(file: string, plan: ReplacePlan, dryRun: boolean, drop: boolean): Output {
@@ -102,8 +98,8 @@ export const configureCommands: CommandDef[] = [
         a.fail('F', `configure replace: ${file}: ${(e as Error).message}`);
       }
       const drop = a.has('drop-runtime');
-      const plan = await planReplace(ctx.router, text, file, drop);
-      if (!a.has('dry-run')) await applyPlan(ctx.router, plan);
+      const plan = await planReplace(ctx, text, file, drop);
+      if (!a.has('dry-run')) await applyPlan(ctx, plan);
       return diffOutput(file, plan, a.has('dry-run'), drop);
     },
   },

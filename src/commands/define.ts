@@ -2,7 +2,7 @@
 import { isIPv6 } from 'node:net';
 import type { Family, RouterApi } from '../router/api.js';
 import type { Args } from './args.js';
-import { CommandError } from './errors.js';
+import { CommandError, type ShellError } from './errors.js';
 import type { Output } from './output.js';
 
 export interface Ctx {
@@ -17,7 +17,17 @@ export interface Ctx {
   readFile(path: string): string;
   /** set on the daemon: commands that would hold up every client (sleep) are refused */
   shared?: boolean;
+  /**
+   * Runs one line in this context, and a batch file's text against another router (its
+   * FILE:LINE errors; the first stops it). Given by context.ts, so command files need
+   * not import the runners, which import the table (configure replace).
+   */
+  execute(line: string): LineResult | Promise<LineResult> | null;
+  replay(text: string, router: RouterApi, name: string): Promise<string[]>;
 }
+
+/** what a command line came to: its output, or the error to show */
+export type LineResult = { ok: true; output: Output } | { ok: false; error: ShellError };
 
 export interface CommandDef {
   /** the leading keywords, as the man page lists the command: 'vif add', 'show mroute' */
@@ -32,7 +42,7 @@ export interface CommandDef {
   help: string;
   /** help for this command's keywords and parameters, by keyword or parameter name */
   tokens?: Record<string, string>;
-  /** changes router state (so `--check` applies it to a scratch router) */
+  /** changes router state (so `--check` applies it, to the checking process's own router) */
   mutates?: boolean;
   /** a show command: has a JSON form */
   show?: boolean;

@@ -1,14 +1,12 @@
 // Runs one line: parse against the table, run the handler, hand back data or an error.
 // Stays synchronous when the handler is (mfc add is), so a batch of 100,000 lines does not
 // pay a promise per line.
-import { readFileSync } from 'node:fs';
-import type { RouterApi } from '../router/api.js';
 import type { Ctx } from './define.js';
 import { asCommandError } from './define.js';
 import { CommandError, ParseError, type ShellError } from './errors.js';
 import type { Parsed } from './grammar.js';
 import type { Output } from './output.js';
-import { COMMANDS, getGrammar } from './table.js';
+import { getGrammar } from './table.js';
 import { resolveVifNames } from './vif-names.js';
 
 export type ExecResult =
@@ -23,10 +21,6 @@ export function isBlank(line: string): boolean {
     return c === 33 /* ! */ || c === 35 /* # */;
   }
   return true;
-}
-
-export function makeCtx(router: RouterApi, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): Ctx {
-  return { router, commands: COMMANDS, readFile };
 }
 
 /** Parses without running; null for a blank line. */

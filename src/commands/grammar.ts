@@ -94,7 +94,7 @@ export class Grammar {
   }
 
   /** Walks tokens through the graph; throws ParseError at the first token that fits nowhere. */
-  private walk(tokens: Token[], lineLength: number): Thread[] {
+  private walk(tokens: Token[]): Thread[] {
     let threads: Thread[] = [{ node: this.root, binds: null }];
     for (let ti = 0; ti < tokens.length; ti++) {
       const tok = tokens[ti];
@@ -143,7 +143,6 @@ export class Grammar {
         threads = threads.filter((t) => (seen.has(t.node) ? false : (seen.add(t.node), true)));
       }
     }
-    void lineLength;
     return threads;
   }
 
@@ -156,13 +155,13 @@ export class Grammar {
     let pipe = NO_PIPE;
     const bar = tokens.findIndex((t) => t.text === '|');
     if (bar >= 0) {
-      pipe = parsePipe(tokens.slice(bar + 1), tokens[bar], line.length);
+      pipe = parsePipe(tokens.slice(bar + 1), line.length);
       tokens = tokens.slice(0, bar);
       if (tokens.length === 0) throw new ParseError('Missing command before |', 0);
     }
     let threads: Thread[];
     try {
-      threads = this.walk(tokens, line.length);
+      threads = this.walk(tokens);
     } catch (e) {
       // FRR's `show ... json`: a trailing json on a show command is `| json`
       const json = pipe === NO_PIPE && tokens.length > 1 && tokens[tokens.length - 1].text.toLowerCase() === 'json';
@@ -175,7 +174,7 @@ export class Grammar {
   }
 
   private parseTokens(tokens: Token[], line: string, pipe: Pipe): Parsed {
-    return this.finish(this.walk(tokens, line.length), tokens, line, pipe);
+    return this.finish(this.walk(tokens), tokens, line, pipe);
   }
 
   private finish(threads: Thread[], tokens: Token[], line: string, pipe: Pipe): Parsed {
@@ -203,7 +202,7 @@ export class Grammar {
     if (tokens.some((t) => t.text === '|') || partial === '|') return { candidates: pipeCandidates(tokens, partial), partial, from };
     let threads: Thread[];
     try {
-      threads = this.walk(tokens, line.length);
+      threads = this.walk(tokens);
     } catch {
       return { candidates: [], partial, from };
     }
@@ -266,7 +265,7 @@ function toArgs(b: Bind | null): Args {
 
 const PIPES = ['json', 'include', 'exclude', 'begin'];
 
-function parsePipe(rest: Token[], bar: Token, lineLength: number): Pipe {
+function parsePipe(rest: Token[], lineLength: number): Pipe {
   if (rest.length === 0) throw new ParseError('Incomplete command after |', lineLength + 1);
   const w = rest[0].text.toLowerCase();
   const hits = PIPES.filter((p) => p.startsWith(w));
@@ -274,7 +273,6 @@ function parsePipe(rest: Token[], bar: Token, lineLength: number): Pipe {
     const what = hits.length ? 'Ambiguous' : 'Invalid input';
     throw new ParseError(`${what} at '${rest[0].text}' (after | comes json, include RE, exclude RE or begin RE)`, rest[0].offset);
   }
-  void bar;
   if (hits[0] === 'json') {
     if (rest.length > 1) throw new ParseError(`Invalid input at '${rest[1].text}'`, rest[1].offset);
     return JSON_PIPE;

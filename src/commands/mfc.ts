@@ -1,7 +1,24 @@
 // mfc add / mfc del: MRT_ADD_MFC with a struct mfcctl2 (IPv6: MRT6_ADD_MFC, mf6cctl).
-import type { MfcSpec } from '../router/api.js';
+import type { FamilyConfigState, MfcSpec } from '../router/api.js';
 import { OK, call, familyOf, sgFamily, type CommandDef } from './define.js';
 import { CommandError } from './errors.js';
+
+/** one entry as the `mfc add` line that makes it */
+export function mfcLine(s: MfcSpec): string {
+  const parts = ['mfc add', s.source, s.group, 'iif', String(s.parent)];
+  for (const o of s.oifs) parts.push('oif', s.family === 'inet' && o.ttl !== 1 ? `${o.vif}:${o.ttl}` : String(o.vif));
+  for (const f of s.flags ?? []) {
+    if (f.disableWrongvif) parts.push('flags', `${f.vif}:disable-wrongvif`);
+    if (f.border) parts.push('flags', `${f.vif}:border`);
+  }
+  if (s.rp) parts.push('rp', s.rp);
+  return parts.join(' ');
+}
+
+/** running-config: the entries the user added */
+export function mfcConfig(s: FamilyConfigState): string[] {
+  return s.mfc.map(mfcLine);
+}
 
 export const mfcCommands: CommandDef[] = [
   {

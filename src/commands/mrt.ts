@@ -1,17 +1,26 @@
 // mrt init|done, pim, assert, api config and show mrt: the socket-level switches of
 // multicast(4) (MRT_INIT, MRT_DONE, MRT_PIM, MRT_ASSERT, MRT_API_CONFIG).
+import { API_FLAGS, apiFlagNames } from '../dataplane/codecs/constants.js';
+import { DEFAULT_PENDING_LIMIT } from '../dataplane/engine.js';
+import type { FamilyConfigState } from '../router/api.js';
 import { OK, call, kwFamily, type CommandDef } from './define.js';
 
-/** MRT_API_CONFIG bits by the keyword that requests them */
-export const API_FLAGS: { name: string; flag: number }[] = [
-  { name: 'disable-wrongvif', flag: 0x1 }, // MRT_MFC_FLAGS_DISABLE_WRONGVIF
-  { name: 'border-vif', flag: 0x2 }, // MRT_MFC_FLAGS_BORDER_VIF
-  { name: 'rp', flag: 0x100 }, // MRT_MFC_RP
-  { name: 'bw-upcall', flag: 0x200 }, // MRT_MFC_BW_UPCALL
-];
+export { API_FLAGS, apiFlagNames };
 
-export function apiFlagNames(bits: number): string[] {
-  return API_FLAGS.filter((f) => bits & f.flag).map((f) => f.name);
+/** running-config: the family's socket-level switches, written before its vifs */
+export function mrtConfig(s: FamilyConfigState): string[] {
+  const f = s.family === 'inet' ? 'ipv4' : 'ipv6';
+  const lines = [`mrt init ${f}`];
+  if (s.family === 'inet' && s.apiConfig) lines.push(`mrt api config ${apiFlagNames(s.apiConfig).join(' ')}`);
+  if (s.family === 'inet' && s.pim) lines.push('mrt assert enable');
+  if (s.family === 'inet6' && s.pim) lines.push('mrt pim enable ipv6');
+  if (s.pendingLimit !== DEFAULT_PENDING_LIMIT) lines.push(`mrt pending-limit ${s.pendingLimit} ${f}`);
+  return lines;
+}
+
+/** running-config: where Registers go, once the vif it names exists */
+export function registerViaConfig(s: FamilyConfigState): string[] {
+  return s.registerVia === null ? [] : [`mrt register via ${s.registerVia}`];
 }
 
 export const mrtCommands: CommandDef[] = [
@@ -90,7 +99,7 @@ export const mrtCommands: CommandDef[] = [
     run: ({ router }) => ({
       kind: 'mrt',
       status: [router.mrtStatus('inet'), router.mrtStatus('inet6')],
-      apiNames: API_FLAGS,
+      apiNames: [...API_FLAGS],
     }),
   },
 ];

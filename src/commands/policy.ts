@@ -1,6 +1,6 @@
 // Static policy above the MFC (smcroute's `mroute from ... to ...`): rules that answer
 // NOCACHE upcalls by installing (S,G) entries, and the idle expiry of what they install.
-import type { Family, PolicyRule, RouterApi } from '../router/api.js';
+import { DEFAULT_POLICY_EXPIRE_MS, type Family, type FamilyConfigState, type PolicyRule, type RouterApi } from '../router/api.js';
 import type { Args } from './args.js';
 import { OK, call, familyOf, type CommandDef } from './define.js';
 
@@ -29,6 +29,25 @@ const TOKENS = {
   G: 'group address or prefix, e.g. 239.1.0.0/16 or ff0e::/16',
   O: 'an outgoing vif with an optional TTL threshold (default 1)',
 };
+
+/** one rule as the `policy add` line that makes it */
+export function policyLine(r: PolicyRule): string {
+  const parts = ['policy add from', String(r.iif)];
+  if (r.source !== null) parts.push('source', r.source);
+  parts.push('group', r.group, 'to');
+  for (const o of r.oifs) parts.push(r.family === 'inet' && o.ttl !== 1 ? `${o.vif}:${o.ttl}` : String(o.vif));
+  return parts.join(' ');
+}
+
+/** running-config: the family's rules, in match order */
+export function policyConfig(s: FamilyConfigState): string[] {
+  return s.policy.map(policyLine);
+}
+
+/** running-config: the idle expiry, when not the default */
+export function policyExpireConfig(ms: number): string[] {
+  return ms === DEFAULT_POLICY_EXPIRE_MS ? [] : [`policy expire ${ms / 1000}`];
+}
 
 export const policyCommands: CommandDef[] = [
   {

@@ -2,7 +2,7 @@
 // (Cisco blocks, netstat -g tables) or turns it into JSON. Where IPv6 has the same view,
 // `show ipv6 X` is the twin of `show X`, declared once here.
 import { readFileSync } from 'node:fs';
-import { isIPv4 } from 'node:net';
+import { isMulticastGroup } from '../dataplane/classify.js';
 import type { Family, MfcInfo, PendingInfo, RouterApi } from '../router/api.js';
 import type { Args } from './args.js';
 import { familyOf, type CommandDef } from './define.js';
@@ -14,14 +14,6 @@ export function engineNow(router: RouterApi): number {
   return router.now ? router.now() : Date.now();
 }
 
-function isMulticast(a: string): boolean {
-  if (isIPv4(a)) {
-    const first = Number(a.slice(0, a.indexOf('.')));
-    return first >= 224 && first <= 239;
-  }
-  return /^ff/i.test(a);
-}
-
 /** `show mroute [A [B]]`: a multicast address is the group, the other the source */
 function sgFilter(a: Args): { source?: string; group?: string; family?: Family } {
   const out: { source?: string; group?: string; family?: Family } = {};
@@ -31,7 +23,7 @@ function sgFilter(a: Args): { source?: string; group?: string; family?: Family }
     const fam = familyOf(v);
     if (out.family && fam !== out.family) a.fail(k, 'source and group of different families');
     out.family = fam;
-    const slot = isMulticast(v) ? 'group' : 'source';
+    const slot = isMulticastGroup(fam, v) ? 'group' : 'source';
     if (out[slot]) a.fail(k, `two ${slot} addresses`);
     out[slot] = v;
   }

@@ -1,4 +1,4 @@
-// THE command table: every mode (shell, batch, one-shot, later the control socket), `?`
+// THE command table: every mode (shell, batch, one-shot, and the daemon's control socket), `?`
 // help, Tab completion and the man page's command list come from this one array.
 import type { CommandDef } from './define.js';
 import { bwUpcallCommands } from './bw-upcall.js';

@@ -1,6 +1,21 @@
 // vif add / vif del: MRT_ADD_VIF and MRT_DEL_VIF (IPv6: MRT6_ADD_MIF, MRT6_DEL_MIF).
-import type { Family, LinkSpec, VifSpec } from '../router/api.js';
+import type { Family, FamilyConfigState, LinkSpec, VifSpec } from '../router/api.js';
 import { OK, callAsync, familyOf, kwFamily, type CommandDef } from './define.js';
+
+/** running-config: each vif as it was added (a derived local address is not written) */
+export function vifConfig(s: FamilyConfigState): string[] {
+  return s.vifs.map((v) => {
+    const parts = ['vif add', String(v.index)];
+    if (v.register) parts.push('register');
+    else if (v.link) parts.push(v.link.kind === 'packet' ? 'dev' : v.link.kind, v.link.name);
+    if (v.link?.kind === 'packet' && v.link.xdp) parts.push('xdp');
+    if (s.family === 'inet6') parts.push('ipv6');
+    if (s.family === 'inet' && v.threshold !== undefined && v.threshold !== 1) parts.push('threshold', String(v.threshold));
+    if (s.family === 'inet' && v.local && !(v.register && v.local === '127.0.0.2') && !v.local.startsWith('127.0.1.')) parts.push('local', v.local);
+    if (v.remote) parts.push('remote', v.remote);
+    return parts.join(' ');
+  });
+}
 
 const OPTS = '{threshold <T:ttl> | local <LOCAL:addr> | remote <REMOTE:addr> | register | xdp | ipv4 | ipv6}';
 

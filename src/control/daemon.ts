@@ -6,7 +6,7 @@
 // away), socket file removed.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { runBatch } from '../commands/batch.js';
+import { makeCtx, runBatch } from '../commands/context.js';
 import { applyPlan, planReplace } from '../commands/configure.js';
 import { Router } from '../router/router.js';
 import { ControlServer, groupId } from './server.js';
@@ -93,8 +93,9 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
     if (!file) return log('SIGHUP: no startup file to reload');
     void server
       .enqueue(async () => {
-        const plan = await planReplace(router, readFileSync(file, 'utf8'), file, false);
-        await applyPlan(router, plan);
+        const ctx = makeCtx(router);
+        const plan = await planReplace(ctx, readFileSync(file, 'utf8'), file, false);
+        await applyPlan(ctx, plan);
         return plan;
       })
       .then(

@@ -7,7 +7,8 @@
 import { chmodSync, existsSync, lchownSync, lstatSync, mkdtempSync, readFileSync, renameSync, rmdirSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { execute, makeCtx } from '../commands/exec.js';
+import { execute } from '../commands/exec.js';
+import { makeCtx } from '../commands/context.js';
 import { CommandError, ParseError } from '../commands/errors.js';
 import type { ExecResult } from '../commands/exec.js';
 import type { RouterApi, UpcallEvent } from '../router/api.js';

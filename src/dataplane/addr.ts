@@ -5,6 +5,7 @@
 // loops (no regex, no split) because the engine calls them on hot paths.
 
 import { MrtError } from './errno.js';
+import type { FamilyName } from './upcall.js';
 
 // ---------------------------------------------------------------------------
 // IPv4
@@ -222,4 +223,31 @@ export function isMulticast6(b: Uint8Array, off = 0): boolean {
 /** Scope of an IPv6 multicast address: low nibble of its second byte (RFC 4291 §2.7). */
 export function mcastScope6(b: Uint8Array, off = 0): number {
   return b[off + 1]! & 0x0f;
+}
+
+// ---------------------------------------------------------------------------
+// Text forms, by family: the router and the commands key state by canonical text
+
+export function isAddr(family: FamilyName, s: string): boolean {
+  return family === 'inet' ? isIPv4(s) : isIPv6(s);
+}
+
+/** canonical text, so 239.1.1.1 and ff0e::0001 spellings map to one key. Throws EINVAL if malformed. */
+export function canonAddr(family: FamilyName, s: string): string {
+  return family === 'inet' ? formatIPv4(parseIPv4(s)) : formatIPv6(parseIPv6(s));
+}
+
+/** "S,G" in canonical text: the key of (S,G) state kept beside the engine */
+export function sgKey(source: string, group: string, family: FamilyName): string {
+  return `${canonAddr(family, source)},${canonAddr(family, group)}`;
+}
+
+/** the family an address of either family is written in (IPv6 has a colon) */
+export function addrFamily(s: string): FamilyName {
+  return s.includes(':') && isIPv6(s) ? 'inet6' : 'inet';
+}
+
+/** a flow's family: IPv6 when either address is */
+export function flowFamily(source: string, group: string): FamilyName {
+  return addrFamily(source) === 'inet6' || addrFamily(group) === 'inet6' ? 'inet6' : 'inet';
 }

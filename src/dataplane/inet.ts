@@ -4,6 +4,7 @@
 
 import { fail } from './errno.js';
 import { formatIPv4, parseIPv4 } from './addr.js';
+import { classify4 } from './classify.js';
 import {
   MrouteEngine,
   ENTRY_RESOLVED,
@@ -285,31 +286,12 @@ export class InetEngine extends MrouteEngine {
       return;
     }
     const dst = readU32(buf, off + 16);
-    if (dst >>> 28 !== 14) {
-      L.bad_dst++;
-      return;
-    }
     const src = readU32(buf, off + 12);
-    if (src >>> 28 === 14 || src === 0xffffffff) {
-      L.bad_src++;
-      return;
-    }
-    if (hl > 20 && hasSourceRoute4(buf, off, hl)) {
-      L.bad_options++;
-      return;
-    }
-    if (this.mrouter === null) {
-      // No multicast routing: the kernel would only deliver it locally.
-      L.local_scope++;
-      return;
-    }
     const ttl = buf[off + 8];
-    if (ttl <= 1 || dst >>> 8 === 0xe00000) {
-      L.local_scope++;
-      return;
-    }
-    if (src >>> 16 === 0xa9fe) {
-      L.linklocal_src++;
+    // without MRT_INIT the kernel would only deliver it locally (local_scope)
+    const c = classify4(src, dst, ttl, hl > 20 && hasSourceRoute4(buf, off, hl), this.mrouter !== null);
+    if (c !== 'lookup') {
+      L[c]++;
       return;
     }
     this.stat.mfc_lookups++;

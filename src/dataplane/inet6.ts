@@ -9,6 +9,7 @@ import { fail } from './errno.js';
 import { formatIPv6, parseIPv6 } from './addr.js';
 import { MrouteEngine, ENTRY_RESOLVED, NO_IFINDEX, type EngineOptions } from './engine.js';
 import { walkIpv6ExtHeaders } from './packet.js';
+import { classify6 } from './classify.js';
 import { Upcall, UPCALL_WHOLEPKT, UPCALL_WRONGVIF } from './upcall.js';
 
 export const MIFF_REGISTER = 0x1;
@@ -171,43 +172,20 @@ export class Inet6Engine extends MrouteEngine {
       L.bad_len++;
       return;
     }
-    if (buf[off + 24] !== 0xff) {
-      L.bad_dst++;
-      return;
-    }
-    if (buf[off + 8] === 0xff) {
-      L.bad_src++;
-      return;
-    }
-    if (walkIpv6ExtHeaders(buf, off, tot) < 0) {
-      L.bad_exthdr++;
-      return;
-    }
-    if (this.mrouter === null) {
-      L.local_scope++;
-      return;
-    }
     const hlim = buf[off + 7];
-    const scope = buf[off + 25] & 0x0f;
-    if (hlim <= 1 || scope === 1 || scope === 2 || scope === 0) {
-      L.local_scope++;
+    const c = classify6(buf, off + 8, buf, off + 24, hlim, walkIpv6ExtHeaders(buf, off, tot) >= 0, this.mrouter !== null);
+    if (c !== 'lookup') {
+      L[c]++;
       return;
     }
     // FreeBSD decrements the hop limit on the packet itself, before the lookup.
     buf[off + 7] = hlim - 1;
     const key = this.key;
-    let unspecified = true;
     for (let w = 0; w < 4; w++) {
       const o = off + 8 + w * 4;
-      const sw = ((buf[o] << 24) | (buf[o + 1] << 16) | (buf[o + 2] << 8) | buf[o + 3]) >>> 0;
-      if (sw !== 0) unspecified = false;
-      key[w] = sw;
+      key[w] = ((buf[o] << 24) | (buf[o + 1] << 16) | (buf[o + 2] << 8) | buf[o + 3]) >>> 0;
       const d = o + 16;
       key[4 + w] = ((buf[d] << 24) | (buf[d + 1] << 16) | (buf[d + 2] << 8) | buf[d + 3]) >>> 0;
-    }
-    if (unspecified) {
-      L.bad_src++; // ip6s_cantforward
-      return;
     }
     this.stat.mfc_lookups++;
     // The probe reads the slot's first line (key, id, state, oif offset); a hit's counters

@@ -13,7 +13,7 @@
 import { MrtError, type Errno } from './errno.js';
 import * as L from './codecs/linux.js';
 import { decodeSiocSgReq } from './codecs/mfc.js';
-import { formatIPv4, parseIPv4, parseIPv6 } from './addr.js';
+import { formatIPv4, isMulticast4, isMulticast6, parseIPv4, parseIPv6 } from './addr.js';
 import { setIpv4Checksum } from './packet.js';
 import type { InetEngine } from './inet.js';
 import { REGISTER_IFINDEX6, type Inet6Engine } from './inet6.js';
@@ -419,7 +419,7 @@ export class LinuxMrouteSocket extends LinuxRouteSocket<InetEngine> {
     const e = this.engine;
     // An existing entry is updated whatever its group; a new one needs a multicast group
     // or INADDR_ANY.
-    if (group !== 0 && group >>> 28 !== 14 && e.resolvedId(origin, group) < 0) return no('EINVAL', `${formatIPv4(group)} is not a multicast group`);
+    if (group !== 0 && !isMulticast4(group) && e.resolvedId(origin, group) < 0) return no('EINVAL', `${formatIPv4(group)} is not a multicast group`);
     // LINUX: (*,G) and (*,*) entries (origin or group 0.0.0.0) are accepted but, the lookup
     // being exact, match no packet.
     // LINUX: an unresolved (S,G) waits for this add 10 s on Linux with up to 4 packets
@@ -594,7 +594,7 @@ export class LinuxMroute6Socket extends LinuxRouteSocket<Inet6Engine> {
     const group = m.mcastgrp.addr;
     if (!this.isResolved(origin, group)) {
       const g = parseIPv6(group);
-      if (g[0] !== 0xff && g.some((x) => x !== 0)) return no('EINVAL', `${group} is not a multicast group`);
+      if (!isMulticast6(g) && g.some((x) => x !== 0)) return no('EINVAL', `${group} is not a multicast group`);
     }
     // Bits beyond MAXMIFS are ignored, and so are mifs that do not exist.
     const ifset = m.ifset.filter((v) => v < L.MAXMIFS && v < e.numVifs && e.vifUsed[v]);

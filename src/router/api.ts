@@ -1,6 +1,7 @@
 // The contract between the command layer (shell, batch, one-shot, control socket) and a
-// router. The embedded Router implements it; later a control-socket client does too, so
-// commands never know whether the router runs in this process or in a daemon.
+// router. The embedded Router implements it; a client attached to a daemon sends its
+// lines there, where they run against the daemon's Router, so commands never know
+// whether the router runs in this process or in a daemon.
 // All data here is plain JSON-able values: addresses are strings, counters numbers.
 // Every method that changes state either applies completely or throws MrtError and
 // changes nothing.
@@ -50,6 +51,23 @@ export interface MfcSpec {
   /** per-vif mfcctl2 flags */
   flags?: { vif: number; disableWrongvif?: boolean; border?: boolean }[];
   rp?: string;
+}
+
+/** a bandwidth meter as `bw-upcall add` gives it (IPv4) */
+export interface BwUpcallSpec {
+  source: string;
+  group: string;
+  op: 'geq' | 'leq';
+  packets?: number;
+  bytes?: number;
+  intervalMs: number;
+}
+
+/** `bw-upcall del`: one meter by its spec, or all of (S,G)'s */
+export interface BwUpcallDelSpec extends Partial<Omit<BwUpcallSpec, 'source' | 'group'>> {
+  source: string;
+  group: string;
+  all?: boolean;
 }
 
 export interface BwMeterInfo {
@@ -236,6 +254,34 @@ export interface PolicyStatus {
   unmatched: number;
 }
 
+/** idle time after which a policy-installed entry is deleted, unless `policy expire` says otherwise */
+export const DEFAULT_POLICY_EXPIRE_MS = 300_000;
+
+/** one initialised family's configurable state, as specs */
+export interface FamilyConfigState {
+  family: Family;
+  /** a program under `mrsh exec` owns the family's routing socket: its state is its own */
+  owner: MrtOwner | null;
+  /** MRT_API_CONFIG bits (IPv4) */
+  apiConfig: number;
+  /** MRT_ASSERT (IPv4) / MRT6_PIM (IPv6) */
+  pim: boolean;
+  pendingLimit: number;
+  /** by index, as added (the local the user gave, not the derived one) */
+  vifs: VifSpec[];
+  registerVia: number | null;
+  /** resolved entries the user added, in table order */
+  mfc: MfcSpec[];
+  policy: PolicyRule[];
+}
+
+export interface ConfigState {
+  /** the initialised families, IPv4 first */
+  families: FamilyConfigState[];
+  policyExpireMs: number;
+  bwUpcalls: BwUpcallSpec[];
+}
+
 /** where the configuration comes from and what of the running state came from it */
 export interface ConfigSource {
   /** the startup file `write memory` saves to; null when the router has none */
@@ -244,7 +290,25 @@ export interface ConfigSource {
   baseline: string[];
 }
 
-export interface RouterApi {
+/** the static policy: routers without it refuse the policy commands */
+export interface PolicyApi {
+  addPolicy(rule: PolicyRule): void;
+  delPolicy(rule: PolicyRule): void;
+  setPolicyExpire(ms: number): void;
+  policy(): PolicyStatus;
+}
+
+/** persistent configuration: a startup file, and replacing the running state with a file's */
+export interface ConfigApi {
+  configSource(): ConfigSource;
+  setConfigBaseline(lines: string[]): void;
+  /** saves runningConfig() to the startup file atomically; becomes the baseline */
+  writeMemory(): { path: string; bytes: number };
+  /** a throw-away router of the same kind (virtual links only) to canonicalise a config */
+  scratch(): RouterApi;
+}
+
+export interface RouterApi extends Partial<PolicyApi>, Partial<ConfigApi> {
   mrtInit(family: Family): void;
   mrtDone(family: Family): void;
   setPim(family: Family, on: boolean): void;
@@ -269,23 +333,8 @@ export interface RouterApi {
   pendingCap?(family: Family): { limit: number; entries: number; dropped: number };
   setPendingLimit?(family: Family, limit: number): void;
 
-  addBwUpcall(spec: {
-    source: string;
-    group: string;
-    op: 'geq' | 'leq';
-    packets?: number;
-    bytes?: number;
-    intervalMs: number;
-  }): void;
-  delBwUpcall(spec: {
-    source: string;
-    group: string;
-    all?: boolean;
-    op?: 'geq' | 'leq';
-    packets?: number;
-    bytes?: number;
-    intervalMs?: number;
-  }): void;
+  addBwUpcall(spec: BwUpcallSpec): void;
+  delBwUpcall(spec: BwUpcallDelSpec): void;
 
   stats(family: Family): Stats;
   upcalls(last?: number): UpcallEvent[];
@@ -293,22 +342,11 @@ export interface RouterApi {
   inject(spec: InjectSpec): InjectResult;
   capture(vif: number, family: Family, last?: number): CapturedPacket[];
   clearCounters(family?: Family, source?: string, group?: string): void;
+  /** the configuration as lines (commands/running-config.ts writes them from configState()) */
   runningConfig(): string[];
+  /** the state the configuration is written from */
+  configState?(): ConfigState;
   status(): RouterStatus;
-
-  // ---- static policy (optional: routers without it refuse the policy commands)
-  addPolicy?(rule: PolicyRule): void;
-  delPolicy?(rule: PolicyRule): void;
-  setPolicyExpire?(ms: number): void;
-  policy?(): PolicyStatus;
-
-  // ---- persistent configuration
-  configSource?(): ConfigSource;
-  setConfigBaseline?(lines: string[]): void;
-  /** saves runningConfig() to the startup file atomically; becomes the baseline */
-  writeMemory?(): { path: string; bytes: number };
-  /** a throw-away router of the same kind (virtual links only) to canonicalise a config */
-  scratch?(): RouterApi;
 
   /**
    * The engine clock (ms): the time base of createdMs, lastUsedMs and startMs, so the shell

@@ -1,13 +1,28 @@
 // `explain S G`: why a flow is or is not forwarded, walking the engine's own decision
 // in its order (ip_mforward, then ip_mdq) against the state as it is now.
 
-import { parseIPv4, parseIPv6, isMulticast4, isLinkLocalGroup4 } from '../dataplane/addr.js';
-import { MRT_MFC_FLAGS_DISABLE_WRONGVIF, ASSERT_MSG_TIME_MS } from '../dataplane/inet.js';
-import type { Explanation, ExplainStep, Family, PolicyRule } from './api.js';
-import type { Router } from './router.js';
-import { sgKey } from './router.js';
+import { parseIPv4, parseIPv6 } from '../dataplane/addr.js';
+import { classify4, classify6, isLocalScopeGroup, isMulticastGroup, type Classification } from '../dataplane/classify.js';
+import { MRT_MFC_FLAGS_DISABLE_WRONGVIF, MRT_MFC_RP, ASSERT_MSG_TIME_MS } from '../dataplane/inet.js';
+import { sgKey } from '../dataplane/addr.js';
+import type { InetEngine } from '../dataplane/inet.js';
+import type { Inet6Engine } from '../dataplane/inet6.js';
+import type { Link } from '../dataplane/links/link.js';
+import type { Explanation, ExplainStep, Family, MfcSpec, MrtOwner, PolicyRule } from './api.js';
 
-export function explain(r: Router, family: Family, source: string, group: string, opts: { ttl?: number; vif?: number }): Explanation {
+/** what explain reads: the router's state, passed in so this file does not import the router */
+export interface ExplainSource {
+  readonly inet: InetEngine;
+  readonly inet6: Inet6Engine;
+  readonly mfcSpecs: { inet: Map<string, MfcSpec>; inet6: Map<string, MfcSpec> };
+  readonly policyExpire: number;
+  engine(family: Family): InetEngine | Inet6Engine;
+  policyFor(family: Family, source: string, group: string): { rules: { index: number; rule: PolicyRule }[]; installedBy: PolicyRule | null };
+  externalOwner(family: Family): MrtOwner | null;
+  vifLink(family: Family, v: number): Link | null;
+}
+
+export function explain(r: ExplainSource, family: Family, source: string, group: string, opts: { ttl?: number; vif?: number }): Explanation {
   const steps: ExplainStep[] = [];
   const e = r.engine(family);
   const v4 = family === 'inet';
@@ -17,40 +32,17 @@ export function explain(r: Router, family: Family, source: string, group: string
   steps.push({ check: 'multicast routing', ok: e.mrouter !== null, detail: e.mrouter !== null ? `${v4 ? 'MRT_INIT' : 'MRT6_INIT'} done` : `not initialised: nothing is forwarded (mrt init ${v4 ? 'ipv4' : 'ipv6'})` });
   if (e.mrouter === null) return out('not-forwarded');
 
-  // Group scope: the kernel never forwards these, entry or not.
-  if (v4) {
-    const g = parseIPv4(group);
-    if (!isMulticast4(g)) {
-      steps.push({ check: 'group', ok: false, detail: `${group} is not a multicast address` });
-      return out('not-forwarded');
-    }
-    if (isLinkLocalGroup4(g)) {
-      steps.push({ check: 'group scope', ok: false, detail: `${group} is in 224.0.0.0/24 (link-local): never forwarded` });
-      return out('not-forwarded');
-    }
-    if (parseIPv4(source) >>> 16 === 0xa9fe) {
-      steps.push({ check: 'source', ok: false, detail: `${source} is link-local (169.254/16): ignored by ip_input (RFC 3927)` });
-      return out('not-forwarded');
-    }
-  } else {
-    const g = parseIPv6(group);
-    const scope = g[1] & 15;
-    if (g[0] !== 0xff) {
-      steps.push({ check: 'group', ok: false, detail: `${group} is not a multicast address` });
-      return out('not-forwarded');
-    }
-    if (scope <= 2) {
-      steps.push({ check: 'group scope', ok: false, detail: `${group} has scope ${scope} (${scope === 1 ? 'interface' : scope === 2 ? 'link' : 'reserved'}-local): never forwarded` });
-      return out('not-forwarded');
-    }
+  // The engine's own checks before the lookup (classify.ts), on this flow's addresses.
+  const verdict = v4
+    ? classify4(parseIPv4(source), parseIPv4(group), opts.ttl ?? 255, false, true)
+    : classify6(parseIPv6(source), 0, parseIPv6(group), 0, opts.ttl ?? 255, true, true);
+  const refused = refusal(verdict, family, source, group, opts.ttl);
+  if (refused) {
+    steps.push(refused);
+    return out('not-forwarded');
   }
   steps.push({ check: 'group scope', ok: true, detail: `${group} is routable` });
-
-  if (opts.ttl !== undefined) {
-    const ok = opts.ttl > 1;
-    steps.push({ check: 'packet TTL', ok, detail: ok ? `TTL ${opts.ttl} > 1` : `TTL ${opts.ttl} <= 1: the kernel delivers it locally only` });
-    if (!ok) return out('not-forwarded');
-  }
+  if (opts.ttl !== undefined) steps.push({ check: 'packet TTL', ok: true, detail: `TTL ${opts.ttl} > 1` });
 
   const id = e.findEntry(source, group);
   const pol = r.policyFor(family, source, group);
@@ -112,7 +104,7 @@ export function explain(r: Router, family: Family, source: string, group: string
     }
     if (e.vifIsRegister[o.vif]) {
       forwarding++;
-      steps.push({ check: `oif ${o.vif}`, ok: true, detail: `register vif: ${r.inet.apiConfig & 0x100 && e.rpOf(id) ? `PIM Register to ${e.rpOf(id)}` : 'WHOLEPKT upcall'}` });
+      steps.push({ check: `oif ${o.vif}`, ok: true, detail: `register vif: ${r.inet.apiConfig & MRT_MFC_RP && e.rpOf(id) ? `PIM Register to ${e.rpOf(id)}` : 'WHOLEPKT upcall'}` });
       continue;
     }
     if (ttl === undefined) {
@@ -149,6 +141,29 @@ export function explain(r: Router, family: Family, source: string, group: string
     }
   }
   return out(forwarding > 0 ? 'forwarded' : 'not-forwarded');
+}
+
+/** the step that says why the classifier's verdict stops the flow, or null for 'lookup' */
+function refusal(c: Classification, family: Family, source: string, group: string, ttl: number | undefined): ExplainStep | null {
+  switch (c) {
+    case 'lookup':
+      return null;
+    case 'bad_dst':
+      return { check: 'group', ok: false, detail: `${group} is not a multicast address` };
+    case 'bad_src':
+      return { check: 'source', ok: false, detail: isMulticastGroup(family, source) || source === '255.255.255.255' ? `${source} is a multicast or broadcast address: dropped as malformed` : `${source} is the unspecified address: never forwarded` };
+    case 'linklocal_src':
+      return { check: 'source', ok: false, detail: `${source} is link-local (169.254/16): ignored by ip_input (RFC 3927)` };
+    case 'local_scope': {
+      if (!isLocalScopeGroup(family, group)) return { check: 'packet TTL', ok: false, detail: `TTL ${ttl} <= 1: the kernel delivers it locally only` };
+      if (family === 'inet') return { check: 'group scope', ok: false, detail: `${group} is in 224.0.0.0/24 (link-local): never forwarded` };
+      const scope = parseIPv6(group)[1] & 15;
+      return { check: 'group scope', ok: false, detail: `${group} has scope ${scope} (${scope === 1 ? 'interface' : scope === 2 ? 'link' : 'reserved'}-local): never forwarded` };
+    }
+    default:
+      // bad_options and bad_exthdr are properties of a packet, not of a flow
+      return { check: 'packet', ok: false, detail: `dropped (${c})` };
+  }
 }
 
 /**
@@ -197,7 +212,7 @@ function policySteps(
   }
 }
 
-function linkName(r: Router, family: Family, v: number): string {
+function linkName(r: ExplainSource, family: Family, v: number): string {
   const l = r.vifLink(family, v);
   if (l) return `${l.kind} ${l.name}`;
   return r.engine(family).vifIsRegister[v] ? 'register' : 'no link';

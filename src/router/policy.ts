@@ -125,12 +125,3 @@ export class PolicyTable {
     return this.rules.length;
   }
 }
-
-/** the `policy add` line for a rule (running-config and show policy) */
-export function policyLine(r: PolicyRule): string {
-  const parts = ['policy add from', String(r.iif)];
-  if (r.source !== null) parts.push('source', r.source);
-  parts.push('group', r.group, 'to');
-  for (const o of r.oifs) parts.push(r.family === 'inet' && o.ttl !== 1 ? `${o.vif}:${o.ttl}` : String(o.vif));
-  return parts.join(' ');
-}

@@ -5,7 +5,8 @@
 import { Box, useApp, useInput, useStdout, type Key } from 'ink';
 import { splitKeys } from './split-keys.js';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
-import { execute, makeCtx, type ExecResult } from '../commands/exec.js';
+import { execute, type ExecResult } from '../commands/exec.js';
+import { makeCtx } from '../commands/context.js';
 import { getGrammar } from '../commands/table.js';
 import type { RouterApi, UpcallType } from '../router/api.js';
 import type { LiveView } from '../control/remote.js';

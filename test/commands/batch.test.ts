@@ -2,7 +2,7 @@
 // --keep-going, --check against a scratch router.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runBatch } from '../../src/commands/batch.js';
+import { runBatch } from '../../src/commands/context.js';
 import { present } from '../../src/format/present.js';
 import { testRouter } from './helpers.js';
 

@@ -3,7 +3,8 @@
 // milliseconds, mfc add refused what the kernel takes, and the pending cap was silent.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execute, makeCtx, type ExecResult } from '../../src/commands/exec.js';
+import { execute, type ExecResult } from '../../src/commands/exec.js';
+import { makeCtx } from '../../src/commands/context.js';
 import { Router } from '../../src/router/router.js';
 import type { UpcallEvent } from '../../src/router/api.js';
 

@@ -1,5 +1,6 @@
 // A real embedded Router on a fake clock, and helpers to run lines through the table.
-import { execute, makeCtx, type ExecResult } from '../../src/commands/exec.js';
+import { execute, type ExecResult } from '../../src/commands/exec.js';
+import { makeCtx } from '../../src/commands/context.js';
 import type { Family, RouterApi } from '../../src/router/api.js';
 import { Router } from '../../src/router/router.js';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Netns, nsExec, skipReason, udpReceive, sleep, type UdpReceiver } from '../links/helpers.js';
+import { Netns, nsExec, skipReason, udpReceive, sleep, type UdpReceiver } from '../dataplane/links/helpers.js';
 import { ControlClient } from '../../src/control/client.js';
 import { Daemon, cleanupDaemons, tempDir } from '../control/daemon-helpers.js';
 

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { skipReason } from '../links/helpers.js';
+import { skipReason } from '../dataplane/links/helpers.js';
 
 const why = skipReason();
 

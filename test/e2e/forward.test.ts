@@ -8,7 +8,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { Netns, nsExec, sh, skipReason, udpReceive, udpSend, sleep, type UdpReceiver } from '../links/helpers.js';
+import { Netns, nsExec, sh, skipReason, udpReceive, udpSend, sleep, type UdpReceiver } from '../dataplane/links/helpers.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const PORT = 5400;

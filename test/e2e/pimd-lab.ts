@@ -36,7 +36,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Netns, nsExec, sleep } from '../links/helpers.js';
+import { Netns, nsExec, sleep } from '../dataplane/links/helpers.js';
 import { CLI, ROOT, alive, mrshExecMissing, poll } from './smcroute-lab.js';
 export { alive, poll };
 

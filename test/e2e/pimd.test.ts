@@ -11,7 +11,7 @@ import { describe, it, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { skipReason } from '../links/helpers.js';
+import { skipReason } from '../dataplane/links/helpers.js';
 import {
   A,
   Capture,

@@ -5,7 +5,8 @@
 // `!json METHOD ARGS...` calls a RouterApi read method directly (stats, listMfc, upcalls).
 import { createInterface } from 'node:readline';
 import { Router } from '../../src/router/router.js';
-import { execute, makeCtx } from '../../src/commands/exec.js';
+import { execute } from '../../src/commands/exec.js';
+import { makeCtx } from '../../src/commands/context.js';
 
 const router = await Router.create();
 const ctx = makeCtx(router);

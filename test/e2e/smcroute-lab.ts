@@ -17,7 +17,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlClient } from '../../src/control/client.js';
-import { Netns, nsExec, sh, sleep, udpReceive, udpSend, type UdpReceiver } from '../links/helpers.js';
+import { Netns, nsExec, sh, sleep, udpReceive, udpSend, type UdpReceiver } from '../dataplane/links/helpers.js';
 export type { UdpReceiver };
 
 export const ROOT = new URL('../..', import.meta.url).pathname;

@@ -10,7 +10,7 @@
 import { describe, it, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { skipReason } from '../links/helpers.js';
+import { skipReason } from '../dataplane/links/helpers.js';
 import { A, FENCE, Lab, MrshDaemon, Smcrouted, alive, canon6, mrshExecMissing, poll, smcrouteMissing, type Mode, type SmcRoute, type SmcShow, type UdpReceiver } from './smcroute-lab.js';
 
 const why = process.getuid?.() !== 0 ? 'needs root (network namespaces)' : (skipReason() ?? smcrouteMissing());

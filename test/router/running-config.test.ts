@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Router } from '../../src/router/router.js';
-import { runBatch } from '../../src/commands/batch.js';
+import { runBatch } from '../../src/commands/context.js';
 import { VirtualLink } from '../../src/dataplane/links/virtual.js';
 
 const CONFIG = `

@@ -65,6 +65,19 @@ export const MRT_MFC_RP = 0x100;
 export const MRT_MFC_BW_UPCALL = 0x200;
 export const MRT_API_FLAGS_ALL = MRT_MFC_FLAGS_ALL | MRT_MFC_RP | MRT_MFC_BW_UPCALL; // 0x303
 
+/** MRT_API_CONFIG bits by the keyword that requests them (mrt api config, show mrt, running-config, explain) */
+export const API_FLAGS: readonly { name: string; flag: number }[] = [
+  { name: 'disable-wrongvif', flag: MRT_MFC_FLAGS_DISABLE_WRONGVIF },
+  { name: 'border-vif', flag: MRT_MFC_FLAGS_BORDER_VIF },
+  { name: 'rp', flag: MRT_MFC_RP },
+  { name: 'bw-upcall', flag: MRT_MFC_BW_UPCALL },
+];
+
+/** the keywords of the bits set, in table order */
+export function apiFlagNames(bits: number): string[] {
+  return API_FLAGS.filter((f) => bits & f.flag).map((f) => f.name);
+}
+
 // --- bw_upcall.bu_flags ---
 export const BW_UPCALL_UNIT_PACKETS = 0x1;
 export const BW_UPCALL_UNIT_BYTES = 0x2;

@@ -3,7 +3,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { nativeUnavailableReason } from '../../src/dataplane/links/native.js';
+import { nativeUnavailableReason } from '../../../src/dataplane/links/native.js';
 
 /** Why these tests cannot run here, or null. */
 export function skipReason(): string | null {

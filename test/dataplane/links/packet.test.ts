@@ -5,8 +5,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import type { Link, RxBatch } from '../../src/dataplane/links/link.js';
-import { openPacketLink } from '../../src/dataplane/links/packet.js';
+import type { Link, RxBatch } from '../../../src/dataplane/links/link.js';
+import { openPacketLink } from '../../../src/dataplane/links/packet.js';
 import {
   Netns,
   buildUdp,

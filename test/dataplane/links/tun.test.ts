@@ -3,8 +3,8 @@
 // link writes (the kernel takes it as arriving on the device).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Link, RxBatch } from '../../src/dataplane/links/link.js';
-import { openTunLink } from '../../src/dataplane/links/tun.js';
+import type { Link, RxBatch } from '../../../src/dataplane/links/link.js';
+import { openTunLink } from '../../../src/dataplane/links/tun.js';
 import { Netns, buildUdp, nsExec, skipReason, sleep, udpChecksumOk, udpPayload, udpReceive, udpSend, until } from './helpers.js';
 
 const why = skipReason();
