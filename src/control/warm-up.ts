@@ -4,8 +4,11 @@
 // path — a packet of a new (S,G) in, NOCACHE to the routing socket, MRT_ADD_MFC back, the
 // held packet out — on a scratch router with virtual links, through the endpoint's own code
 // over an in-memory stand-in for its seqpacket calls. Nothing of it stays.
+import { formatIPv4 } from '../dataplane/addr.js';
 import * as L from '../dataplane/codecs/linux.js';
+import { readU32 } from '../dataplane/packet.js';
 import { VirtualLink } from '../dataplane/links/virtual.js';
+import { buildPacket } from '../router/packets.js';
 import { Router } from '../router/router.js';
 import { MrouteEndpoint, type EndpointIo } from './mroute-endpoint.js';
 import * as P from './mroute-proto.js';
@@ -13,6 +16,7 @@ import * as P from './mroute-proto.js';
 const DATA_FD = 10;
 const CTL_FD = 11;
 const GROUP_BASE = 0xeffe0000; // 239.254.0.0/16: one group per round
+const SOURCE = '192.0.2.1';
 
 /** In-memory seqpacket calls: what the endpoint sends is kept per fd, what it reads is queued. */
 class MemoryIo implements EndpointIo {
@@ -91,22 +95,6 @@ function request(seq: number, name: number, payload: Buffer, async: boolean): Bu
   return b;
 }
 
-/** A 60-byte IPv4/UDP datagram from 192.0.2.1 to `group`, TTL 8. */
-function datagram(group: number): Buffer {
-  const b = Buffer.alloc(60);
-  b[0] = 0x45;
-  b.writeUInt16BE(60, 2);
-  b[8] = 8;
-  b[9] = 17;
-  b.writeUInt32BE(0xc0000201, 12);
-  b.writeUInt32BE(group >>> 0, 16);
-  let sum = 0;
-  for (let i = 0; i < 20; i += 2) sum += b.readUInt16BE(i);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  b.writeUInt16BE(~sum & 0xffff, 10);
-  return b;
-}
-
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** Runs `rounds` new flows through a scratch router: how many were forwarded, and pipelined
@@ -153,14 +141,14 @@ export async function warmUp(rounds = 400): Promise<{ forwarded: number; mismatc
     }
     const w0 = links.get('w0')!;
     for (let i = 0; i < rounds; i++) {
-      const group = GROUP_BASE + i;
-      w0.receive(datagram(group));
+      w0.receive(buildPacket('inet', SOURCE, formatIPv4(GROUP_BASE + i), 8, 60));
       await turn(); // the upcall drain
       const up = io.take(DATA_FD);
       if (!up) continue;
-      const src = up.subarray(P.DATA_HDR_SIZE + 12, P.DATA_HDR_SIZE + 16);
-      const dst = up.subarray(P.DATA_HDR_SIZE + 16, P.DATA_HDR_SIZE + 20);
-      const mfc = L.encodeLinuxMfcctl({ origin: [...src].join('.'), mcastgrp: [...dst].join('.'), parent: 0, ttls: [0, 1] });
+      // the igmpmsg's im_src / im_dst
+      const origin = formatIPv4(readU32(up, P.DATA_HDR_SIZE + 12));
+      const mcastgrp = formatIPv4(readU32(up, P.DATA_HDR_SIZE + 16));
+      const mfc = L.encodeLinuxMfcctl({ origin, mcastgrp, parent: 0, ttls: [0, 1] });
       io.deliver(CTL_FD, request(++seq, L.MRT_ADD_MFC, mfc, true));
       if ((i & 7) === 7) io.deliver(CTL_FD, request(++seq, L.MRT_DEL_MFC, mfc, true));
     }

@@ -353,10 +353,6 @@ export class LinuxMrouteSocket extends LinuxRouteSocket<InetEngine> {
   protected readonly defaultTable = L.RT_TABLE_DEFAULT;
   protected readonly exactLengths = true;
 
-  constructor(engine: InetEngine, binder: VifBinder, opts?: LinuxSocketOptions) {
-    super(engine, binder, opts);
-  }
-
   protected applyAssert(): void {
     // LINUX: with MRT_ASSERT but not MRT_PIM, Linux sends WRONGVIF only when the packet
     // arrived on one of the entry's outgoing vifs; the engine sends it for any vif.
@@ -535,10 +531,6 @@ export class LinuxMroute6Socket extends LinuxRouteSocket<Inet6Engine> {
   protected readonly level = L.IPPROTO_IPV6;
   protected readonly defaultTable = L.RT6_TABLE_DFLT;
   protected readonly exactLengths = false;
-
-  constructor(engine: Inet6Engine, binder: VifBinder, opts?: LinuxSocketOptions) {
-    super(engine, binder, opts);
-  }
 
   protected applyAssert(): void {
     // The engine's IPv6 switch for WRONGMIF is MRT6_PIM; Linux's is do_assert.
