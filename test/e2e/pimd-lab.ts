@@ -37,8 +37,8 @@ import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Netns, nsExec, sleep } from '../links/helpers.js';
-import { CLI, ROOT, alive, mrshExecMissing, poll } from './smcroute-lab.js';
-export { alive, poll };
+import { CLI, MrshDaemon, ROOT, alive, mrshExecMissing, poll } from './smcroute-lab.js';
+export { alive, poll, MrshDaemon };
 
 export const DEPS = process.env.MRSH_DEPS_DIR ?? '/var/cache/mrsh-deps';
 export const PIMD = process.env.MRSH_PIMD ?? join(DEPS, 'pimd/usr/sbin/pimd');
@@ -291,71 +291,24 @@ export class MrshDataplane implements Dataplane {
   readonly mode = 'mrsh' as const;
   readonly where = 'mrsh show mroute --json';
   constructor(readonly daemon: MrshDaemon) {}
-  private show(): { entries: { source: string; group: string; parent: number; oifs: { vif: number }[]; packets: number; bytes: number; wrongIf: number }[]; vifs: { index: number; register: boolean; link: { name: string } | null }[] } {
-    return this.daemon.json('show mroute');
-  }
   vifs(): Map<number, string> {
-    return new Map(this.show().vifs.map((v) => [v.index, v.link?.name ?? (v.register ? 'register' : `vif${v.index}`)]));
+    const s: { vifs: { index: number; register: boolean; link: { name: string } | null }[] } = this.daemon.json('show vif');
+    return new Map(s.vifs.map((v) => [v.index, v.register ? 'register' : (v.link?.name ?? `vif${v.index}`)]));
   }
   mfc(): Mfc[] {
-    const s = this.show();
-    const name = new Map(s.vifs.map((v) => [v.index, v.link?.name ?? (v.register ? 'register' : `vif${v.index}`)]));
+    type Vif = { vif: number; name: string };
+    const s: { entries: { source: string; group: string; iif: Vif; oifs: Vif[]; packets: number; bytes: number; wrongIf: number }[] } = this.daemon.json('show mroute');
+    // mrsh names the register vif `register_vif`; both dataplanes say `register` here
+    const name = (v: Vif): string => (v.name === 'register_vif' ? 'register' : v.name);
     return s.entries.map((e) => ({
       source: e.source,
       group: e.group,
-      iif: name.get(e.parent) ?? `vif${e.parent}`,
-      oifs: e.oifs.map((o) => name.get(o.vif) ?? `vif${o.vif}`),
+      iif: name(e.iif),
+      oifs: e.oifs.map(name),
       packets: e.packets,
       bytes: e.bytes,
       wrongIf: e.wrongIf,
     }));
-  }
-}
-
-/** An `mrsh daemon --socket S` in a router namespace (its routing sockets at S.mroute). */
-export class MrshDaemon {
-  log = '';
-  readonly child: ChildProcess;
-  readonly socket: string;
-  readonly exited: Promise<void>;
-  constructor(
-    readonly lab: PimLab,
-    tag: string,
-    readonly ns: string,
-  ) {
-    this.socket = join(lab.dir, `${tag}.mrsh.sock`);
-    this.child = lab.track(spawn('ip', ['netns', 'exec', ns, ...CLI, 'daemon', '--socket', this.socket], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], detached: true }));
-    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.log = cap(this.log + d)));
-    this.exited = new Promise((r) => (this.child.exitCode !== null ? r() : this.child.once('exit', () => r())));
-  }
-  async ready(timeoutMs = 30000): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    while (!this.log.includes('listening on')) {
-      if (Date.now() > end || this.child.exitCode !== null) throw new Error(`mrsh daemon did not start:\n${this.log}`);
-      await sleep(20);
-    }
-  }
-  json(line: string): any {
-    const r = spawnSync('ip', ['netns', 'exec', this.ns, ...CLI, '--socket', this.socket, ...line.split(' '), '--json'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, NO_COLOR: '1' },
-      timeout: 20000,
-    });
-    if (r.status !== 0) throw new Error(`mrsh ${line}: exit ${r.status}: ${r.stderr}\ndaemon log:\n${this.log.slice(-3000)}`);
-    return JSON.parse(r.stdout);
-  }
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
-    const t = setTimeout(() => {
-      try {
-        process.kill(-this.child.pid!, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }, 5000);
-    await this.exited;
-    clearTimeout(t);
   }
 }
 

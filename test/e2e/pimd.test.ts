@@ -383,7 +383,7 @@ describe('pimd 2.3.x on the kernel, then under mrsh exec: the same multicast rou
     kernelResults.set('one', r);
   });
 
-  it('one router (mrsh): the same under mrsh exec', { todo: 'issue #11: pimd under mrsh exec stops at SIOCGIFINDEX(pimreg) (no pimreg device) and Registers are not decapsulated into the register vif yet' }, async (t) => {
+  it('one router (mrsh): the same under mrsh exec', async (t) => {
     if (why) return t.skip(why);
     await mrshHalf(t, 'one', one, (run) => oneRouter(one, run), (m, k) => {
       ONE_EXPECT(m);
