@@ -71,8 +71,8 @@ export class RegisterVif {
 
   private registers(): void {
     const e = this.router.inet;
-    this.router.syncClock();
     for (;;) {
+      this.router.syncClock();
       const n = this.io.recvTun(this.rawFd, this.rx, SLOT, BATCH, this.offs, this.lens);
       if (n <= 0) break;
       for (let i = 0; i < n; i++) {
@@ -84,9 +84,10 @@ export class RegisterVif {
         const inner = decapRegister(this.rx, off, len, e.pimstat);
         if (inner >= 0) e.input(REGISTER_IFINDEX4, this.rx, inner, off + len - inner);
       }
+      // the copies queued for sending still point into rx: send them before it is reused
+      this.router.settle();
       if (n < BATCH) break;
     }
-    this.router.settle();
   }
 
   private drainPimreg(): void {

@@ -244,6 +244,8 @@ export interface Dataplane {
   mfc(): Mfc[];
   /** vif index -> interface name; pimd's register vif is "register" on both */
   vifs(): Map<number, string>;
+  /** the forwarder's counters, for a failure's report (mrsh: show statistics; kernel: none) */
+  counters(): unknown;
 }
 
 const hexIp = (h: string): string => [6, 4, 2, 0].map((i) => parseInt(h.slice(i, i + 2), 16)).join('.');
@@ -252,6 +254,9 @@ const hexIp = (h: string): string => [6, 4, 2, 0].map((i) => parseInt(h.slice(i,
 export class KernelDataplane implements Dataplane {
   readonly mode = 'kernel' as const;
   readonly where = '/proc/net/ip_mr_cache';
+  counters(): unknown {
+    return null;
+  }
   constructor(
     readonly lab: PimLab,
     readonly ns: string,
@@ -291,6 +296,11 @@ export class MrshDataplane implements Dataplane {
   readonly mode = 'mrsh' as const;
   readonly where = 'mrsh show mroute --json';
   constructor(readonly daemon: MrshDaemon) {}
+  counters(): Record<string, number> {
+    // the non-zero ones: a report, not a table
+    const s: { counters: { field: string; value: number }[] } = this.daemon.json('show statistics');
+    return Object.fromEntries(s.counters.filter((c) => c.value !== 0).map((c) => [c.field, c.value]));
+  }
   vifs(): Map<number, string> {
     const s: { vifs: { index: number; register: boolean; link: { name: string } | null }[] } = this.daemon.json('show vif');
     return new Map(s.vifs.map((v) => [v.index, v.register ? 'register' : (v.link?.name ?? `vif${v.index}`)]));
