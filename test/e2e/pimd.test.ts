@@ -439,7 +439,7 @@ describe('pimd 2.3.x on the kernel, then under mrsh exec: the same multicast rou
     kernelResults.set('j2f', ms);
   });
 
-  it('join_to_forward_ms (mrsh): within 1.5x of the kernel', { todo: 'issue #11: pimd under mrsh exec stops at SIOCGIFINDEX(pimreg) (no pimreg device) and Registers are not decapsulated into the register vif yet' }, async (t) => {
+  it('join_to_forward_ms (mrsh): within 1.5x of the kernel', async (t) => {
     if (why) return t.skip(why);
     await mrshHalf(t, 'j2f', one, (run) => joinToForward(one, (c) => run.pimd('R', c), run.dataplane('R'), ['239.0.2.11', '239.0.2.12', '239.0.2.13']), (m, k) => {
       const med = (a: number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
