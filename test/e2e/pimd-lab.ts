@@ -37,6 +37,7 @@ import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Netns, nsExec, sleep } from '../links/helpers.js';
+import { toJson } from '../../src/format/json.js';
 import { CLI, MrshDaemon, ROOT, alive, mrshExecMissing, poll } from './smcroute-lab.js';
 export { alive, poll, MrshDaemon };
 
@@ -241,11 +242,11 @@ export interface Dataplane {
   readonly mode: Mode;
   /** where mfc() reads: for messages */
   readonly where: string;
-  mfc(): Mfc[];
+  mfc(): Promise<Mfc[]>;
   /** vif index -> interface name; pimd's register vif is "register" on both */
-  vifs(): Map<number, string>;
+  vifs(): Promise<Map<number, string>>;
   /** the forwarder's counters, for a failure's report (mrsh: show statistics; kernel: none) */
-  counters(): unknown;
+  counters(): Promise<unknown>;
 }
 
 const hexIp = (h: string): string => [6, 4, 2, 0].map((i) => parseInt(h.slice(i, i + 2), 16)).join('.');
@@ -254,14 +255,17 @@ const hexIp = (h: string): string => [6, 4, 2, 0].map((i) => parseInt(h.slice(i,
 export class KernelDataplane implements Dataplane {
   readonly mode = 'kernel' as const;
   readonly where = '/proc/net/ip_mr_cache';
-  counters(): unknown {
+  async counters(): Promise<unknown> {
     return null;
   }
   constructor(
     readonly lab: PimLab,
     readonly ns: string,
   ) {}
-  vifs(): Map<number, string> {
+  async vifs(): Promise<Map<number, string>> {
+    return this.vifsNow();
+  }
+  private vifsNow(): Map<number, string> {
     const m = new Map<number, string>();
     for (const l of this.lab.kernelState(this.ns).vifs) {
       // Vif Interface BytesIn PktsIn BytesOut PktsOut Flags(hex) Local Remote
@@ -270,8 +274,8 @@ export class KernelDataplane implements Dataplane {
     }
     return m;
   }
-  mfc(): Mfc[] {
-    const vifs = this.vifs();
+  async mfc(): Promise<Mfc[]> {
+    const vifs = this.vifsNow();
     const out: Mfc[] = [];
     for (const l of this.lab.kernelState(this.ns).mfc) {
       // Group Origin Iif Pkts Bytes Wrong Oifs(vif:ttl ...); unresolved entries have Iif -1
@@ -291,23 +295,31 @@ export class KernelDataplane implements Dataplane {
   }
 }
 
-/** `mrsh --socket S show mroute --json` against the mrsh daemon in the namespace */
+/**
+ * `show mroute` of the mrsh daemon in the namespace, in its --json form, asked over the
+ * control socket: a one-shot CLI per poll would hold this process in spawnSync for a
+ * second at a time, and pimd, whose debug log this process reads, would block on its
+ * full stderr pipe (it then falls seconds behind its upcalls).
+ */
 export class MrshDataplane implements Dataplane {
   readonly mode = 'mrsh' as const;
   readonly where = 'mrsh show mroute --json';
   constructor(readonly daemon: MrshDaemon) {}
-  counters(): Record<string, number> {
+  private async json(line: string): Promise<any> {
+    return toJson(await this.daemon.request(line));
+  }
+  async counters(): Promise<Record<string, number>> {
     // the non-zero ones: a report, not a table
-    const s: { counters: { field: string; value: number }[] } = this.daemon.json('show statistics');
+    const s: { counters: { field: string; value: number }[] } = await this.json('show statistics');
     return Object.fromEntries(s.counters.filter((c) => c.value !== 0).map((c) => [c.field, c.value]));
   }
-  vifs(): Map<number, string> {
-    const s: { vifs: { index: number; register: boolean; link: { name: string } | null }[] } = this.daemon.json('show vif');
+  async vifs(): Promise<Map<number, string>> {
+    const s: { vifs: { index: number; register: boolean; link: { name: string } | null }[] } = await this.json('show vif');
     return new Map(s.vifs.map((v) => [v.index, v.register ? 'register' : (v.link?.name ?? `vif${v.index}`)]));
   }
-  mfc(): Mfc[] {
+  async mfc(): Promise<Mfc[]> {
     type Vif = { vif: number; name: string };
-    const s: { entries: { source: string; group: string; iif: Vif; oifs: Vif[]; packets: number; bytes: number; wrongIf: number }[] } = this.daemon.json('show mroute');
+    const s: { entries: { source: string; group: string; iif: Vif; oifs: Vif[]; packets: number; bytes: number; wrongIf: number }[] } = await this.json('show mroute');
     // mrsh names the register vif `register_vif`; both dataplanes say `register` here
     const name = (v: Vif): string => (v.name === 'register_vif' ? 'register' : v.name);
     return s.entries.map((e) => ({
@@ -504,11 +516,11 @@ export async function joinToForward(lab: PimLab, startPimd: (conf: string) => Pr
     // bounded: at most 10 s of traffic
     const s = send(lab, lab.S, g, port, A.s, Math.ceil(10000 / gapMs), 'j2f', gapMs);
     try {
-      if (!(await anchor.waitFor(1, 5000))) throw new Error(`${dp.mode}: O2 got nothing of ${g}: ${JSON.stringify(dp.mfc())}`);
+      if (!(await anchor.waitFor(1, 5000))) throw new Error(`${dp.mode}: O2 got nothing of ${g}: ${JSON.stringify(await dp.mfc())}`);
       const rx = await receive(lab, lab.O, g, port, A.o);
       const got = await rx.waitFor(1, 8000);
       await rx.leave();
-      if (!got) throw new Error(`${dp.mode}: no datagram to ${g} within 8 s of the join: ${JSON.stringify(dp.mfc())}`);
+      if (!got) throw new Error(`${dp.mode}: no datagram to ${g} within 8 s of the join: ${JSON.stringify(await dp.mfc())}`);
       out.push(rx.messages[0]!.t - rx.joinedAt);
     } finally {
       await s.stop();
