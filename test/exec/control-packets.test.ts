@@ -143,4 +143,23 @@ for i in range(${N}): s.send(frame)
     assert.equal(queued, delivered, 'what was counted delivered is what the program reads');
     assert.equal(lab.mrsh('show', 'mrt').status, 0, 'mrsh still answers');
   });
+
+  it('IPv6: an MLD report on a mif reaches a pim6sd-like ICMPv6 routing socket, IPV6_PKTINFO naming the arrival interface', async () => {
+    const p = lab.probe(new URL('./tools/mld_probe.py', import.meta.url).pathname, { env: { MLD_PIFI: String(lab.ifindex), MLD_COUNT: '1' } });
+    // the probe prints "ready" unasked: take it as the answer to an empty line
+    assert.equal(await p.q(''), 'ready', p.stderr);
+    const frame = `
+import socket
+hbh = bytes([58, 0, 5, 2, 0, 0, 1, 0])  # next ICMPv6; router alert (MLD), PadN
+mld = bytes([143, 0, 0, 0, 0, 0, 0, 1, 4, 0, 0, 0]) + socket.inet_pton(socket.AF_INET6, 'ff0e::1:3')
+ip6 = bytes([0x60, 0, 0, 0]) + (len(hbh) + len(mld)).to_bytes(2, 'big') + bytes([0, 1]) + socket.inet_pton(socket.AF_INET6, 'fe80::77') + socket.inet_pton(socket.AF_INET6, 'ff02::16')
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(('vb', 0))
+s.send(bytes.fromhex('33330000001602000000007786dd') + ip6 + hbh + mld)
+`;
+    const got = p.q('', 10000);
+    const r = spawnSync('ip', ['netns', 'exec', lab.ns, 'python3', '-c', frame], { encoding: 'utf8', timeout: 20000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(await got), { type: 143, from: 'fe80::77', ifindex: lab.ifindex, dst: 'ff02::16' });
+  });
 });
