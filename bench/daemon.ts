@@ -22,6 +22,9 @@
 //    figure is the peak forwarded rate (mean of the two receivers' o0 rx_packets) over a
 //    ladder of offered rates, 1 s each, from bench/lib/mcgen.c (see ladder()). The daemon runs on
 //    core 0, the sender on core 1. Bounded traffic only.
+//  - join_to_forward_ms_p50/_max (mrsh, kernel) and ratio_join_to_forward: Debian's pimd
+//    2.3 as DR and RP of one router, a receiver's IGMP join to its first datagram while the
+//    source already flows (bench/daemon-pimd.ts, run as a child; goal ratio <= 1.5).
 // Prints a table, the command that reproduces it, and last one JSON line. Without
 // `mrsh exec` (or its endpoint) it prints the kernel figures, says what is missing, and
 // exits 1.
@@ -470,6 +473,21 @@ async function main(): Promise<void> {
   } finally {
     lab.cleanup();
   }
+
+  // join_to_forward_ms: pimd on the kernel vs under mrsh exec, its own topology and rounds
+  // (bench/daemon-pimd.ts, one child: the last line of its output is its JSON)
+  const pj = spawnSync(process.execPath, ['--import', 'tsx', 'bench/daemon-pimd.ts', '--rounds', String(QUICK ? 1 : ROUNDS), '--groups', String(QUICK ? 3 : 5)], { cwd: new URL('..', import.meta.url).pathname, encoding: 'utf8', timeout: 900_000 });
+  const pjLast = (pj.stdout ?? '').trim().split('\n').pop() ?? '';
+  let pjRes: Record<string, number | string> = {};
+  try {
+    pjRes = JSON.parse(pjLast);
+  } catch {
+    pjRes = { error: `bench/daemon-pimd.ts: no JSON (exit ${pj.status}): ${(pj.stderr ?? '').slice(-300)}` };
+  }
+  for (const k of ['join_to_forward_ms_p50_kernel', 'join_to_forward_ms_p50_mrsh', 'join_to_forward_ms_max_kernel', 'join_to_forward_ms_max_mrsh', 'ratio_join_to_forward']) res[k] = typeof pjRes[k] === 'number' ? (pjRes[k] as number) : null;
+  if (pjRes.error || pjRes.missing) detail.push(`join_to_forward: ${pjRes.error ?? pjRes.missing}`);
+  const jv = (k: string): string => (typeof res[k] === 'number' ? fmt(res[k] as number, 1) : '-');
+  table.push(['join_to_forward_ms p50 (pimd: IGMP join to 1st datagram)', jv('join_to_forward_ms_p50_kernel'), jv('join_to_forward_ms_p50_mrsh'), typeof res.ratio_join_to_forward === 'number' ? fmt(res.ratio_join_to_forward as number, 2) : '-']);
 
   const w = [52, 16, 18, 16];
   const row = (c: string[]): string => c.map((x, i) => (i === 0 ? x.padEnd(w[i]!) : x.padStart(w[i]!))).join(' ');

@@ -34,6 +34,7 @@ static napi_value init(napi_env env, napi_value exports) {
       CALL("openXsk", js_open_xsk),
       CALL("recvXsk", js_recv_xsk),
       CALL("closeXsk", js_close_xsk),
+      CALL("openRaw", js_open_raw),
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   if (mrsh_rsock_define(env, exports) != napi_ok || mrsh_execve_define(env, exports) != napi_ok ||

@@ -174,6 +174,7 @@ mrsh_call js_open_tun, js_recv_tun, js_send_tun;                                
 mrsh_call js_open_packet, js_recv_packet, js_send_packet, js_unmap_ring;        /* mrsh_packet.c */
 mrsh_call js_open_xsk, js_recv_xsk, js_close_xsk;                               /* mrsh_xsk.c */
 mrsh_call js_poll_start, js_poll_stop;                                          /* mrsh_poll.c */
+mrsh_call js_open_raw;                                                          /* mrsh_raw.c */
 
 #pragma GCC visibility pop
 #endif

@@ -13,6 +13,7 @@ import { LinuxMrouteSocket, LinuxMroute6Socket, type VifBinder } from '../datapl
 import { requireNative, type NativeIo, type PollHandle } from '../dataplane/links/native.js';
 import type { Upcall } from '../dataplane/upcall.js';
 import type { Router } from '../router/router.js';
+import { RegisterVif } from '../router/register-vif.js';
 import type { Family } from '../router/api.js';
 import * as P from './mroute-proto.js';
 
@@ -81,6 +82,8 @@ export class MrouteEndpoint {
   mismatches = 0;
   /** upcalls the owner's socket had no room for (the kernel drops them too) */
   upcallsDropped = 0;
+  /** `pimreg` and the Register input, while a daemon's register vif exists */
+  private registerVif: RegisterVif | null = null;
 
   constructor(
     private readonly router: Router,
@@ -196,7 +199,11 @@ export class MrouteEndpoint {
     while (this.byToken.has(token));
     const binder: VifBinder = {
       bindVif: (fam, vifi, by) => this.router.bindExternalVif(fam, vifi, by),
-      releaseVif: (fam, vifi) => this.router.releaseExternalVif(fam, vifi),
+      releaseVif: async (fam, vifi) => {
+        if (fam === 'inet' && this.registerVif?.vifi === vifi) this.registerVif.close();
+        else await this.router.releaseExternalVif(fam, vifi);
+      },
+      bindRegisterVif: async (vifi) => (this.registerVif ??= new RegisterVif(this.router)).open(vifi),
     };
     const impl = family === 'inet' ? new LinuxMrouteSocket(this.router.inet, binder) : new LinuxMroute6Socket(this.router.inet6, binder);
     const s: RSock = { token, family, program: programName(c.pid, h.comm), pid: c.pid || h.pid, data: c, ctl: null, impl, backlog: [], busy: false, closed: false };
@@ -359,6 +366,7 @@ export class MrouteEndpoint {
   async close(): Promise<void> {
     for (const s of [...this.byToken.values()]) this.closeSocket(s, 'mrsh is stopping');
     for (const c of [...this.conns]) this.closeConn(c);
+    this.registerVif?.close();
     if (this.listenPoll) this.io.pollStop(this.listenPoll);
     if (this.listenFd >= 0) this.io.close(this.listenFd);
     this.listenFd = -1;

@@ -38,6 +38,11 @@ export interface VifBinder {
   bindVif(family: 'inet' | 'inet6', vifi: number, by: { ifindex?: number; lclAddr?: string }): Promise<{ ifindex: number; lclAddr?: string }>;
   /** the vif is gone (deleted, its add failed, or torn down at close): release its link */
   releaseVif(family: 'inet' | 'inet6', vifi: number): Promise<void>;
+  /**
+   * IPv4's VIFF_REGISTER vif is being added: what Linux makes for it (a `pimreg` interface,
+   * Registers decapsulated into it), released by releaseVif. Absent: no `pimreg`.
+   */
+  bindRegisterVif?(vifi: number): Promise<void>;
 }
 
 export interface SockReply {
@@ -321,10 +326,12 @@ abstract class LinuxRouteSocket<E extends InetEngine | Inet6Engine> {
   }
 
   /** bindVif, then `add`; the link is released again if the engine refuses the vif. */
-  protected async bindThenAdd(vifi: number, by: { ifindex?: number; lclAddr?: string }, add: (r: { ifindex: number; lclAddr?: string }) => void): Promise<SockReply> {
+  protected async bindThenAdd(vifi: number, by: { ifindex?: number; lclAddr?: string } | null, add: (r: { ifindex: number; lclAddr?: string }) => void): Promise<SockReply> {
     let r: { ifindex: number; lclAddr?: string };
     try {
-      r = await this.binder.bindVif(this.family, vifi, by);
+      // null: the register vif
+      if (by === null) r = (await this.binder.bindRegisterVif!(vifi), { ifindex: 0 });
+      else r = await this.binder.bindVif(this.family, vifi, by);
     } catch (e) {
       // vif_add / mif6_add: no such device is EADDRNOTAVAIL on Linux.
       return fromError(e, { ENODEV: 'EADDRNOTAVAIL', ENXIO: 'EADDRNOTAVAIL' });
@@ -371,9 +378,14 @@ export class LinuxMrouteSocket extends LinuxRouteSocket<InetEngine> {
     switch (c.flags) {
       case L.VIFF_REGISTER:
         if (e.regVif >= 0) return no('EADDRINUSE', `vif ${e.regVif} is already the register vif`);
-        // LINUX: no `pimreg` netdevice appears; WHOLEPKT upcalls come as on Linux.
-        e.addVif(this.owner, { ...base, flags: L.VIFF_REGISTER, lclAddr: c.lclAddr !== '0.0.0.0' ? c.lclAddr : REGISTER_LCL_ADDR });
-        return OK;
+        {
+          const add = (): void => e.addVif(this.owner, { ...base, flags: L.VIFF_REGISTER, lclAddr: c.lclAddr !== '0.0.0.0' ? c.lclAddr : REGISTER_LCL_ADDR });
+          // The binder makes `pimreg` and feeds it the Registers, as ipmr_reg_vif and
+          // pim_rcv do; WHOLEPKT upcalls come as on Linux.
+          const bind = this.binder.bindRegisterVif;
+          if (!bind) return (add(), OK);
+          return this.bindThenAdd(c.vifi, null, add);
+        }
       case L.VIFF_TUNNEL:
         // LINUX: no DVMRP tunnels: Linux without a `tunl0` device says ENOBUFS too.
         return no('ENOBUFS', 'no tunl0: DVMRP tunnel vifs are not supported');

@@ -37,8 +37,9 @@ import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Netns, nsExec, sleep } from '../dataplane/links/helpers.js';
-import { CLI, ROOT, alive, mrshExecMissing, poll } from './smcroute-lab.js';
-export { alive, poll };
+import { toJson } from '../../src/format/json.js';
+import { CLI, MrshDaemon, ROOT, alive, mrshExecMissing, poll } from './smcroute-lab.js';
+export { alive, poll, MrshDaemon };
 
 export const DEPS = process.env.MRSH_DEPS_DIR ?? '/var/cache/mrsh-deps';
 export const PIMD = process.env.MRSH_PIMD ?? join(DEPS, 'pimd/usr/sbin/pimd');
@@ -241,9 +242,11 @@ export interface Dataplane {
   readonly mode: Mode;
   /** where mfc() reads: for messages */
   readonly where: string;
-  mfc(): Mfc[];
+  mfc(): Promise<Mfc[]>;
   /** vif index -> interface name; pimd's register vif is "register" on both */
-  vifs(): Map<number, string>;
+  vifs(): Promise<Map<number, string>>;
+  /** the forwarder's counters, for a failure's report (mrsh: show statistics; kernel: none) */
+  counters(): Promise<unknown>;
 }
 
 const hexIp = (h: string): string => [6, 4, 2, 0].map((i) => parseInt(h.slice(i, i + 2), 16)).join('.');
@@ -252,11 +255,17 @@ const hexIp = (h: string): string => [6, 4, 2, 0].map((i) => parseInt(h.slice(i,
 export class KernelDataplane implements Dataplane {
   readonly mode = 'kernel' as const;
   readonly where = '/proc/net/ip_mr_cache';
+  async counters(): Promise<unknown> {
+    return null;
+  }
   constructor(
     readonly lab: PimLab,
     readonly ns: string,
   ) {}
-  vifs(): Map<number, string> {
+  async vifs(): Promise<Map<number, string>> {
+    return this.vifsNow();
+  }
+  private vifsNow(): Map<number, string> {
     const m = new Map<number, string>();
     for (const l of this.lab.kernelState(this.ns).vifs) {
       // Vif Interface BytesIn PktsIn BytesOut PktsOut Flags(hex) Local Remote
@@ -265,8 +274,8 @@ export class KernelDataplane implements Dataplane {
     }
     return m;
   }
-  mfc(): Mfc[] {
-    const vifs = this.vifs();
+  async mfc(): Promise<Mfc[]> {
+    const vifs = this.vifsNow();
     const out: Mfc[] = [];
     for (const l of this.lab.kernelState(this.ns).mfc) {
       // Group Origin Iif Pkts Bytes Wrong Oifs(vif:ttl ...); unresolved entries have Iif -1
@@ -286,76 +295,42 @@ export class KernelDataplane implements Dataplane {
   }
 }
 
-/** `mrsh --socket S show mroute --json` against the mrsh daemon in the namespace */
+/**
+ * `show mroute` of the mrsh daemon in the namespace, in its --json form, asked over the
+ * control socket: a one-shot CLI per poll would hold this process in spawnSync for a
+ * second at a time, and pimd, whose debug log this process reads, would block on its
+ * full stderr pipe (it then falls seconds behind its upcalls).
+ */
 export class MrshDataplane implements Dataplane {
   readonly mode = 'mrsh' as const;
   readonly where = 'mrsh show mroute --json';
   constructor(readonly daemon: MrshDaemon) {}
-  private show(): { entries: { source: string; group: string; parent: number; oifs: { vif: number }[]; packets: number; bytes: number; wrongIf: number }[]; vifs: { index: number; register: boolean; link: { name: string } | null }[] } {
-    return this.daemon.json('show mroute');
+  private async json(line: string): Promise<any> {
+    return toJson(await this.daemon.request(line));
   }
-  vifs(): Map<number, string> {
-    return new Map(this.show().vifs.map((v) => [v.index, v.link?.name ?? (v.register ? 'register' : `vif${v.index}`)]));
+  async counters(): Promise<Record<string, number>> {
+    // the non-zero ones: a report, not a table
+    const s: { counters: { field: string; value: number }[] } = await this.json('show statistics');
+    return Object.fromEntries(s.counters.filter((c) => c.value !== 0).map((c) => [c.field, c.value]));
   }
-  mfc(): Mfc[] {
-    const s = this.show();
-    const name = new Map(s.vifs.map((v) => [v.index, v.link?.name ?? (v.register ? 'register' : `vif${v.index}`)]));
+  async vifs(): Promise<Map<number, string>> {
+    const s: { vifs: { index: number; register: boolean; link: { name: string } | null }[] } = await this.json('show vif');
+    return new Map(s.vifs.map((v) => [v.index, v.register ? 'register' : (v.link?.name ?? `vif${v.index}`)]));
+  }
+  async mfc(): Promise<Mfc[]> {
+    type Vif = { vif: number; name: string };
+    const s: { entries: { source: string; group: string; iif: Vif; oifs: Vif[]; packets: number; bytes: number; wrongIf: number }[] } = await this.json('show mroute');
+    // mrsh names the register vif `register_vif`; both dataplanes say `register` here
+    const name = (v: Vif): string => (v.name === 'register_vif' ? 'register' : v.name);
     return s.entries.map((e) => ({
       source: e.source,
       group: e.group,
-      iif: name.get(e.parent) ?? `vif${e.parent}`,
-      oifs: e.oifs.map((o) => name.get(o.vif) ?? `vif${o.vif}`),
+      iif: name(e.iif),
+      oifs: e.oifs.map(name),
       packets: e.packets,
       bytes: e.bytes,
       wrongIf: e.wrongIf,
     }));
-  }
-}
-
-/** An `mrsh daemon --socket S` in a router namespace (its routing sockets at S.mroute). */
-export class MrshDaemon {
-  log = '';
-  readonly child: ChildProcess;
-  readonly socket: string;
-  readonly exited: Promise<void>;
-  constructor(
-    readonly lab: PimLab,
-    tag: string,
-    readonly ns: string,
-  ) {
-    this.socket = join(lab.dir, `${tag}.mrsh.sock`);
-    this.child = lab.track(spawn('ip', ['netns', 'exec', ns, ...CLI, 'daemon', '--socket', this.socket], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], detached: true }));
-    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.log = cap(this.log + d)));
-    this.exited = new Promise((r) => (this.child.exitCode !== null ? r() : this.child.once('exit', () => r())));
-  }
-  async ready(timeoutMs = 30000): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    while (!this.log.includes('listening on')) {
-      if (Date.now() > end || this.child.exitCode !== null) throw new Error(`mrsh daemon did not start:\n${this.log}`);
-      await sleep(20);
-    }
-  }
-  json(line: string): any {
-    const r = spawnSync('ip', ['netns', 'exec', this.ns, ...CLI, '--socket', this.socket, ...line.split(' '), '--json'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, NO_COLOR: '1' },
-      timeout: 20000,
-    });
-    if (r.status !== 0) throw new Error(`mrsh ${line}: exit ${r.status}: ${r.stderr}\ndaemon log:\n${this.log.slice(-3000)}`);
-    return JSON.parse(r.stdout);
-  }
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
-    const t = setTimeout(() => {
-      try {
-        process.kill(-this.child.pid!, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }, 5000);
-    await this.exited;
-    clearTimeout(t);
   }
 }
 
@@ -541,11 +516,11 @@ export async function joinToForward(lab: PimLab, startPimd: (conf: string) => Pr
     // bounded: at most 10 s of traffic
     const s = send(lab, lab.S, g, port, A.s, Math.ceil(10000 / gapMs), 'j2f', gapMs);
     try {
-      if (!(await anchor.waitFor(1, 5000))) throw new Error(`${dp.mode}: O2 got nothing of ${g}: ${JSON.stringify(dp.mfc())}`);
+      if (!(await anchor.waitFor(1, 5000))) throw new Error(`${dp.mode}: O2 got nothing of ${g}: ${JSON.stringify(await dp.mfc())}`);
       const rx = await receive(lab, lab.O, g, port, A.o);
       const got = await rx.waitFor(1, 8000);
       await rx.leave();
-      if (!got) throw new Error(`${dp.mode}: no datagram to ${g} within 8 s of the join: ${JSON.stringify(dp.mfc())}`);
+      if (!got) throw new Error(`${dp.mode}: no datagram to ${g} within 8 s of the join: ${JSON.stringify(await dp.mfc())}`);
       out.push(rx.messages[0]!.t - rx.joinedAt);
     } finally {
       await s.stop();

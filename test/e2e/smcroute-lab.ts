@@ -388,15 +388,21 @@ export function parseRoutes(out: string): SmcShow {
 }
 
 /** An `mrsh daemon` in the router namespace. */
+/** what an MrshDaemon needs of its lab: a directory for the socket, a process tracker */
+export interface DaemonHost {
+  readonly dir: string;
+  track(c: ChildProcess): ChildProcess;
+}
+
 export class MrshDaemon {
   log = '';
   readonly child: ChildProcess;
   readonly socket: string;
   readonly exited: Promise<void>;
   constructor(
-    readonly lab: Lab,
+    readonly lab: DaemonHost,
     tag: string,
-    readonly ns = lab.R,
+    readonly ns = (lab as Lab).R,
     cli: string[] = CLI,
   ) {
     this.socket = join(lab.dir, `${tag}.mrsh.sock`);

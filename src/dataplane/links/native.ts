@@ -104,6 +104,8 @@ export interface NativeIo {
   /** callback(status): status < 0 is a libuv error code */
   pollStart(fd: number, callback: (status: number) => void): PollHandle;
   pollStop(handle: PollHandle): void;
+  /** an AF_INET raw socket of this protocol (non-blocking; read it with recvTun), fd or -errno */
+  openRaw(protocol: number, rcvbuf?: number): number;
   // ---- the routing-socket endpoint (native/mrsh_rsock.c) ----
   /** a listening SOCK_SEQPACKET socket at path, created with mode, group gid (-1: keep); fd or -errno */
   seqpacketListen(path: string, mode: number, gid: number): number;
