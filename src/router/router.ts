@@ -17,7 +17,7 @@ import type { Upcall } from '../dataplane/upcall.js';
 import type { Link, RxBatch } from '../dataplane/links/link.js';
 import { VirtualLink } from '../dataplane/links/virtual.js';
 import { CaptureRing } from './capture.js';
-import { buildPacket } from './packets.js';
+import { INJECT_MAX, buildPacket } from './packets.js';
 import { explain } from './explain.js';
 import { PolicyTable, policyLine } from './policy.js';
 import { writeFileAtomic } from './atomic-file.js';
@@ -997,7 +997,7 @@ export class Router implements RouterApi {
     if (!Number.isInteger(spec.vif) || spec.vif < 0 || spec.vif >= e.maxVifs) fail('EINVAL', `vif ${spec.vif} out of range (0-${e.maxVifs - 1})`);
     if (!e.vifUsed[spec.vif]) fail('EADDRNOTAVAIL', `${family === 'inet' ? 'vif' : 'mif'} ${spec.vif} is not configured`);
     const count = spec.count ?? 1;
-    if (!Number.isInteger(count) || count < 1 || count > 1_000_000) fail('EINVAL', `count ${count} out of range (1-1000000)`);
+    if (!Number.isInteger(count) || count < 1 || count > INJECT_MAX) fail('EINVAL', `count ${count} out of range (1-${INJECT_MAX})`);
     const ttl = spec.ttl ?? 64;
     if (!Number.isInteger(ttl) || ttl < 0 || ttl > 255) fail('EINVAL', `ttl ${ttl} out of range (0-255)`);
     // raw: whatever bytes were given, so bad input can be scripted (the ledger counts it)
