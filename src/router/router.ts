@@ -18,6 +18,7 @@ import type { Link, RxBatch } from '../dataplane/links/link.js';
 import { VirtualLink } from '../dataplane/links/virtual.js';
 import { CaptureRing } from './capture.js';
 import { INJECT_MAX, buildPacket } from './packets.js';
+import { linkRx, linkRxStats } from './link-rx.js';
 import { explain } from './explain.js';
 import { PolicyTable, policyLine } from './policy.js';
 import { writeFileAtomic } from './atomic-file.js';
@@ -675,6 +676,7 @@ export class Router implements RouterApi {
       bytesIn: e.vifBytesIn[v],
       bytesOut: e.vifBytesOut[v],
       txDropped: link ? link.counters.txDropped : 0,
+      ...(link ? { rx: linkRx(link) } : {}),
     };
   }
 
@@ -932,7 +934,7 @@ export class Router implements RouterApi {
     // the cap FreeBSD does not have, beside what it turned away (pkt_miss_cap)
     out.pending_limit = e.pendingLimit;
     if (family === 'inet') out.bw_records_delivered = this.inet.meters.recordsDelivered;
-    return out;
+    return Object.assign(out, linkRxStats(this.vifLinks[family]));
   }
 
   clearCounters(family?: Family, source?: string, group?: string): void {

@@ -35,7 +35,7 @@
 //                       receive work. Only queue 0 is read this way; other queues' frames
 //                       fall back to the packet socket.
 import { FdLink, RX_SLOTS, slotSizeFor } from './fd-link.js';
-import type { Link } from './link.js';
+import { RX_ST_N, type Link } from './link.js';
 import { PKT_HOST_BYPASS, PKT_QDISC_BYPASS, PKT_RX_RING, PKT_TX_RING, requireNative, type NativeIo, type NativePacket, type NativeXsk, type PacketRing, type PollHandle } from './native.js';
 
 const ETH_HLEN = 14;
@@ -67,9 +67,10 @@ function opt(v: boolean | undefined, env: string, dflt: boolean): boolean {
 class PacketLink extends FdLink {
   readonly mac: Buffer;
   readonly netns: string | null;
-  /** [0] frames dropped (drained after each call), [1] partial checksums completed,
-   * [2] frames read by the last call */
-  private readonly rxStats = new Int32Array(3);
+  /** the native receive's (RX_ST_*): drops by reason (drained after each call), partial
+   * checksums completed, frames read by the last call */
+  private readonly rxStats = new Int32Array(RX_ST_N);
+  private readonly xskStats = new Float64Array(2);
   private ring: PacketRing | null;
   private hostBypassFd: number;
   /** why the host bypass is missing although asked for, else null */
@@ -124,10 +125,7 @@ class PacketLink extends FdLink {
     const st = this.rxStats;
     const n = this.io.recvXsk(this.xsk!, this.rxBuf, this.slot, RX_SLOTS, this.rxOffsets, this.rxLengths, st);
     this.framesRead = st[2]!;
-    if (st[0] !== 0) {
-      this.counters.rxDropped += st[0]!;
-      st[0] = 0;
-    }
+    this.takeDrops(st);
     return n;
   }
 
@@ -145,11 +143,29 @@ class PacketLink extends FdLink {
     const st = this.rxStats;
     const n = this.io.recvPacket(this.fd, this.rxBuf, this.slot, RX_SLOTS, this.rxOffsets, this.rxLengths, st, this.ring);
     this.framesRead = st[2]!;
-    if (st[0] !== 0) {
-      this.counters.rxDropped += st[0]!;
-      st[0] = 0;
-    }
+    this.takeDrops(st);
     return n;
+  }
+
+  /** The kernel's drops: the packet socket's ring (or buffer) full, the AF_XDP socket's. */
+  refreshCounters(): void {
+    if (this.closed) return;
+    const k = this.counters.kernelDropped;
+    try {
+      k['ring-full'] = (k['ring-full'] ?? 0) + this.io.packetStats(this.fd);
+      if (this.xsk) {
+        this.io.xskStats(this.xsk, this.xskStats);
+        k['xsk-no-frame'] = (k['xsk-no-frame'] ?? 0) + this.xskStats[0]!;
+        k['xsk-ring-full'] = (k['xsk-ring-full'] ?? 0) + this.xskStats[1]!;
+      }
+    } catch {
+      // counters of a socket going away: what was read stays
+    }
+  }
+
+  override async close(): Promise<void> {
+    this.refreshCounters(); // the last drops stay visible after a vif is deleted
+    await super.close();
   }
 
   protected override async afterClose(): Promise<void> {
