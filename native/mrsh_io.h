@@ -182,6 +182,9 @@ int bpf_sys(int cmd, union bpf_attr *a);
 typedef struct {
   char ifname[IFNAMSIZ]; /* "" when nothing is changed */
   char saved_defer[32], saved_timeout[32], saved_threaded[32]; /* "" = not changed */
+  /* the true originals, if known better than the device's current values (a daemon that
+   * died tuned left them changed): restored instead of what is read; "" = read them */
+  char orig_defer[32], orig_timeout[32], orig_threaded[32];
   int napi_threads; /* kthreads moved to this process's CPUs */
 } dev_tuning;
 /* Busy poll socket fd and tune device name for it: 0, or -errno with err set (undo with

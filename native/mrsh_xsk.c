@@ -162,11 +162,13 @@ static int xsk_attach(xsk_in *x, unsigned ifindex, const char **step, char *log,
   return 0;
 }
 
-/* openXsk(ifname, netns|null, busyPoll) -> xsk object {fd (for pollStart), busyPoll,
- * tuneError}, owning everything until closeXsk. busyPoll tunes the device through sysfs,
- * which shows this process's own namespace only: with netns it is refused (EINVAL). */
+/* openXsk(ifname, netns|null, busyPoll, originals?) -> xsk object {fd (for pollStart),
+ * busyPoll, tuneError}, owning everything until closeXsk. busyPoll tunes the device through
+ * sysfs, which shows this process's own namespace only: with netns it is refused (EINVAL).
+ * originals: [threaded, napi_defer_hard_irqs, gro_flush_timeout] to restore instead of the
+ * values read (napi-state.ts keeps them across a crash). */
 napi_value js_open_xsk(napi_env env, napi_callback_info info) {
-  NAPI_ARGS(3);
+  NAPI_ARGS(4);
   char name[IFNAMSIZ + 1], ns[NETNS_MAX];
   bool busy = false;
   if (get_open_args(env, argv, argc, 1, "openXsk(ifname, netns?, busyPoll?)", name, ns) < 0) return NULL;
@@ -179,6 +181,17 @@ napi_value js_open_xsk(napi_env env, napi_callback_info info) {
   if (!x) return throw_errno(env, "openXsk", ENOMEM);
   x->alive = 1;
   x->fd = x->map_fd = x->link_fd = -1;
+  if (argc > 3 && !is_nullish(env, argv[3])) {
+    char *dst[3] = {x->tuning.orig_threaded, x->tuning.orig_defer, x->tuning.orig_timeout};
+    for (uint32_t i = 0; i < 3; i++) {
+      napi_value el;
+      if (napi_get_element(env, argv[3], i, &el) != napi_ok || get_str(env, el, dst[i], sizeof x->tuning.orig_threaded) < 0) {
+        free(x);
+        napi_throw_type_error(env, NULL, "originals must be three strings");
+        return NULL;
+      }
+    }
+  }
   static char log[16384];
   log[0] = 0;
   const char *step = "enter netns";

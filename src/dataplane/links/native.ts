@@ -99,7 +99,7 @@ export interface NativeIo {
   ): number;
   close(fd: number): number;
   /** AF_XDP input on queue 0 of ifname; busyPoll needs the device in this namespace */
-  openXsk(ifname: string, netns: string | null, busyPoll: boolean): NativeXsk;
+  openXsk(ifname: string, netns: string | null, busyPoll: boolean, originals?: string[] | null): NativeXsk;
   /** as recvPacket, from the AF_XDP socket's ring */
   recvXsk(xsk: NativeXsk, buf: Buffer, slot: number, maxSlots: number, offsets: Int32Array, lengths: Int32Array, stats: Int32Array): number;
   /** the kernel's drops since the last call: out[0] rx_dropped (no umem frame), out[1] rx_ring_full */

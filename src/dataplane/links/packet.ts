@@ -36,6 +36,7 @@
 //                       fall back to the packet socket.
 import { FdLink, RX_SLOTS, slotSizeFor } from './fd-link.js';
 import { RX_ST_N, type Link } from './link.js';
+import { NAPI_ATTRS, claimNapiOriginals, type NapiClaim } from './napi-state.js';
 import { PKT_HOST_BYPASS, PKT_QDISC_BYPASS, PKT_RX_RING, PKT_TX_RING, requireNative, type NativeIo, type NativePacket, type NativeXsk, type PacketRing, type PollHandle } from './native.js';
 
 const ETH_HLEN = 14;
@@ -171,7 +172,11 @@ class PacketLink extends FdLink {
   protected override async afterClose(): Promise<void> {
     if (this.xskPoll) this.io.pollStop(this.xskPoll);
     this.xskPoll = null;
-    if (this.xsk) this.io.closeXsk(this.xsk); // detaches the XDP program
+    if (this.xsk) {
+      this.io.closeXsk(this.xsk); // restores the NAPI settings, then detaches the XDP program
+      napiClaims.get(this.xsk)?.release();
+      napiClaims.delete(this.xsk);
+    }
     this.xsk = null;
     if (this.ring) this.io.unmapRing(this.ring);
     this.ring = null;
@@ -183,6 +188,9 @@ class PacketLink extends FdLink {
     return this.io.sendPacket(this.fd, this.txBufs, this.txIdx, this.txOff, this.txLen, this.txCount, this.mac, this.txResult, this.ring);
   }
 }
+
+/** the state file of each tuned xsk, released once closeXsk restored the originals */
+const napiClaims = new WeakMap<NativeXsk, NapiClaim>();
 
 /** Open a packet socket bound to ifname (which must exist). */
 export async function openPacketLink(ifname: string, opts: PacketLinkOptions = {}): Promise<Link> {
@@ -200,12 +208,28 @@ export async function openPacketLink(ifname: string, opts: PacketLinkOptions = {
   let xsk: NativeXsk | null = null;
   let xdpError: string | null = null;
   if (opt(opts.xdp, 'XDP', false)) {
+    let claim: NapiClaim | null = null;
     try {
-      xsk = io.openXsk(ifname, netns, opt(opts.xdpBusyPoll, 'XDP_BUSY_POLL', netns === null));
+      const busy = opt(opts.xdpBusyPoll, 'XDP_BUSY_POLL', netns === null);
+      // the true originals outlive a SIGKILL (napi-state.ts); without a record, no tuning
+      let claimError: string | null = null;
+      if (busy) {
+        try {
+          claim = claimNapiOriginals(ifname);
+          if (claim.leftover) process.emitWarning(`packet link ${ifname}: a daemon that died left its NAPI settings; restoring ${NAPI_ATTRS.map((a, i) => `${a}=${claim!.originals[i]}`).join(' ')} when this one closes`);
+        } catch (e) {
+          claimError = (e as Error).message;
+        }
+      }
+      xsk = io.openXsk(ifname, netns, busy && claim !== null, claim?.originals ?? null);
+      if (claim && !xsk.busyPoll) claim.release(); // nothing stays changed
+      if (claim && xsk.busyPoll) napiClaims.set(xsk, claim);
+      if (claimError) process.emitWarning(`packet link ${ifname}: XDP input without busy polling (${claimError})`);
       if (xsk.tuneError) {
         process.emitWarning(`packet link ${ifname}: XDP input without busy polling (${xsk.tuneError}); the interface's receive work runs where it is scheduled`);
       }
     } catch (e) {
+      claim?.release(); // nothing was tuned
       xdpError = (e as Error).message;
       // asked for by the caller: the caller decides; asked for by env: say so and go on
       if (opts.xdp === undefined) process.emitWarning(`packet link ${ifname}: XDP input unavailable (${xdpError}); multicast data arrives on the packet socket`);
