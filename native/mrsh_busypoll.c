@@ -76,10 +76,10 @@ static int sysfs_rw(const char *ifname, const char *attr, char *old, size_t oldc
 }
 
 /* Set one attribute, its old value kept in saved (left empty unless changed). */
-static int tune_attr(const char *ifname, const char *attr, const char *val, char *saved, size_t cap) {
+static int tune_attr(const char *ifname, const char *attr, const char *val, const char *orig, char *saved, size_t cap) {
   char old[32];
   int r = sysfs_rw(ifname, attr, old, sizeof old, val);
-  if (r == 0) snprintf(saved, cap, "%s", old);
+  if (r == 0) snprintf(saved, cap, "%s", orig[0] ? orig : old);
   return r;
 }
 
@@ -104,16 +104,16 @@ int busy_poll_tune(dev_tuning *t, int fd, const char *name, char *err, size_t er
   if (r == 0) {
     step = "napi_defer_hard_irqs";
     snprintf(v, sizeof v, "%d", DEFER_IRQS);
-    r = tune_attr(name, "napi_defer_hard_irqs", v, t->saved_defer, sizeof t->saved_defer);
+    r = tune_attr(name, "napi_defer_hard_irqs", v, t->orig_defer, t->saved_defer, sizeof t->saved_defer);
   }
   if (r == 0) {
     step = "gro_flush_timeout";
     snprintf(v, sizeof v, "%d", GRO_FLUSH_NS);
-    r = tune_attr(name, "gro_flush_timeout", v, t->saved_timeout, sizeof t->saved_timeout);
+    r = tune_attr(name, "gro_flush_timeout", v, t->orig_timeout, t->saved_timeout, sizeof t->saved_timeout);
   }
   if (r == 0) {
     step = "threaded NAPI";
-    r = tune_attr(name, "threaded", "1", t->saved_threaded, sizeof t->saved_threaded);
+    r = tune_attr(name, "threaded", "1", t->orig_threaded, t->saved_threaded, sizeof t->saved_threaded);
   }
   if (r == 0) {
     step = "NAPI kthread affinity";

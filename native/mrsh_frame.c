@@ -33,23 +33,27 @@ static int complete_csum(uint8_t *frame, size_t len, const struct virtio_net_hdr
 }
 
 long accept_frame(uint8_t *f, long flen, const struct virtio_net_hdr *vh, int32_t *stats) {
-  if (flen < ETH_HLEN + 20 || vh->gso_type != VIRTIO_NET_HDR_GSO_NONE) return -1;
+  if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE) return rx_drop(stats, RX_ST_GSO);
+  if (flen < ETH_HLEN) return rx_drop(stats, RX_ST_TRUNCATED);
   uint16_t et = (uint16_t)(f[12] << 8 | f[13]);
+  if (et == ETH_P_8021Q || et == ETH_P_8021AD) return rx_drop(stats, RX_ST_VLAN);
+  if (et != ETH_P_IP && et != ETH_P_IPV6) return rx_drop(stats, RX_ST_NOT_IP);
   uint8_t *ip = f + ETH_HLEN;
   long avail = flen - ETH_HLEN;
   long iplen;
-  if (et == ETH_P_IP && (ip[0] >> 4) == 4) {
+  if (avail < (et == ETH_P_IP ? 20 : 40)) return rx_drop(stats, RX_ST_TRUNCATED);
+  if ((ip[0] >> 4) != (et == ETH_P_IP ? 4 : 6)) return rx_drop(stats, RX_ST_NOT_IP);
+  if (et == ETH_P_IP) {
     iplen = ip[2] << 8 | ip[3];
-  } else if (et == ETH_P_IPV6 && (ip[0] >> 4) == 6 && avail >= 40) {
-    iplen = 40 + (ip[4] << 8 | ip[5]);
+    if (iplen < 20) return rx_drop(stats, RX_ST_BAD_LENGTH); /* a header length beyond it: the engine's to count */
   } else {
-    return -1;
+    iplen = 40 + (ip[4] << 8 | ip[5]);
   }
-  if (iplen < 20 || iplen > avail) return -1;
+  if (iplen > avail) return rx_drop(stats, RX_ST_BAD_LENGTH);
   if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
     /* over the IP datagram only, not the Ethernet padding */
-    if (complete_csum(f, ETH_HLEN + iplen, vh) < 0) return -1;
-    stats[1]++;
+    if (complete_csum(f, ETH_HLEN + iplen, vh) < 0) return rx_drop(stats, RX_ST_BAD_CSUM_OFFSET);
+    stats[RX_ST_CSUM]++;
   }
   return iplen;
 }

@@ -25,6 +25,7 @@ static napi_value init(napi_env env, napi_value exports) {
       CALL("openPacket", js_open_packet),
       CALL("recvTun", js_recv_tun),
       CALL("recvPacket", js_recv_packet),
+      CALL("packetStats", js_packet_stats),
       CALL("sendTun", js_send_tun),
       CALL("sendPacket", js_send_packet),
       CALL("close", js_close),
@@ -35,6 +36,7 @@ static napi_value init(napi_env env, napi_value exports) {
       CALL("recvXsk", js_recv_xsk),
       CALL("closeXsk", js_close_xsk),
       CALL("openRaw", js_open_raw),
+      CALL("xskStats", js_xsk_stats),
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   if (mrsh_rsock_define(env, exports) != napi_ok || mrsh_execve_define(env, exports) != napi_ok ||

@@ -55,6 +55,28 @@ int set_str(napi_env env, napi_value obj, const char *key, const char *s);
  * optional, into ns[NETNS_MAX]): 0, or -1 with a TypeError thrown (usage for a bad name). */
 int get_open_args(napi_env env, napi_value *argv, size_t argc, size_t ns_at, const char *usage, char *name, char *ns);
 
+/* A receive call's stats (an Int32Array of RX_ST_N): RX_ST_READ is set to the frames the
+ * call took; every other slot is added to and left for JS to read (and zero). A dropped
+ * frame counts once in RX_ST_DROPPED and once under its reason. */
+enum {
+  RX_ST_DROPPED = 0,    /* frames dropped by the link, all reasons */
+  RX_ST_CSUM = 1,       /* transport checksums completed */
+  RX_ST_READ = 2,       /* frames the last call took off the socket */
+  RX_ST_NOT_IP = 3,     /* not IPv4/IPv6 (ARP, LLDP...), or a version that is not its EtherType's */
+  RX_ST_VLAN = 4,       /* 802.1Q / 802.1ad tagged */
+  RX_ST_TRUNCATED = 5,  /* shorter than an IP header, or cut short by the slot or snap length */
+  RX_ST_BAD_LENGTH = 6, /* IP total (payload) length below the header or beyond the frame */
+  RX_ST_GSO = 7,        /* a GSO frame (offload state the router cannot take) */
+  RX_ST_BAD_CSUM_OFFSET = 8, /* a partial checksum whose offsets lie outside the frame */
+  RX_ST_N = 9
+};
+
+/* Marks a frame dropped for reason: -1, the iplen recv_deliver drops. */
+static inline long rx_drop(int32_t *stats, int reason) {
+  stats[reason]++;
+  return -1;
+}
+
 /* (_, buf, slotSize, maxSlots, offsets, lengths[, stats]): slot i lands at i * slotSize;
  * delivered datagrams are compacted into offsets/lengths. */
 typedef struct {
@@ -120,7 +142,7 @@ napi_value make_ifinfo(napi_env env, const char *name);
 /* ---- mrsh_frame.c: received frames, Ethernet headers, checksums ---- */
 struct virtio_net_hdr;
 /* A whole IPv4/IPv6 datagram behind f's Ethernet header: its IP length, a CHECKSUM_PARTIAL
- * completed (stats[1]++); else -1. */
+ * completed (stats[RX_ST_CSUM]++); else -1 with its reason counted (rx_drop). */
 long accept_frame(uint8_t *f, long flen, const struct virtio_net_hdr *vh, int32_t *stats);
 /* The Ethernet header for datagram p (its multicast MAC, source mac): 0, or -1 if not IP. */
 int eth_for(uint8_t *e, const uint8_t *p, int32_t len, const uint8_t *mac);
@@ -160,6 +182,9 @@ int bpf_sys(int cmd, union bpf_attr *a);
 typedef struct {
   char ifname[IFNAMSIZ]; /* "" when nothing is changed */
   char saved_defer[32], saved_timeout[32], saved_threaded[32]; /* "" = not changed */
+  /* the true originals, if known better than the device's current values (a daemon that
+   * died tuned left them changed): restored instead of what is read; "" = read them */
+  char orig_defer[32], orig_timeout[32], orig_threaded[32];
   int napi_threads; /* kthreads moved to this process's CPUs */
 } dev_tuning;
 /* Busy poll socket fd and tune device name for it: 0, or -errno with err set (undo with
@@ -171,8 +196,8 @@ void busy_poll_untune(dev_tuning *t);
 typedef napi_value mrsh_call(napi_env env, napi_callback_info info);
 mrsh_call js_if_info;                                                           /* mrsh_netns.c */
 mrsh_call js_open_tun, js_recv_tun, js_send_tun;                                /* mrsh_tun.c */
-mrsh_call js_open_packet, js_recv_packet, js_send_packet, js_unmap_ring;        /* mrsh_packet.c */
-mrsh_call js_open_xsk, js_recv_xsk, js_close_xsk;                               /* mrsh_xsk.c */
+mrsh_call js_open_packet, js_recv_packet, js_send_packet, js_unmap_ring, js_packet_stats; /* mrsh_packet.c */
+mrsh_call js_open_xsk, js_recv_xsk, js_close_xsk, js_xsk_stats;                 /* mrsh_xsk.c */
 mrsh_call js_poll_start, js_poll_stop;                                          /* mrsh_poll.c */
 mrsh_call js_open_raw;                                                          /* mrsh_raw.c */
 

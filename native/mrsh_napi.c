@@ -108,7 +108,7 @@ int parse_recv(napi_env env, napi_value *argv, size_t argc, int32_t slot_above, 
   size_t blen, olen, llen, slen = 0;
   if (argc < (with_stats ? 7u : 6u) || get_bytes(env, argv[1], &bufp, &blen) || get_i32(env, argv[2], &a->slot) ||
       get_i32(env, argv[3], &a->max) || get_bytes(env, argv[4], &offp, &olen) || get_bytes(env, argv[5], &lenp, &llen) ||
-      (with_stats && (get_bytes(env, argv[6], &statp, &slen) || slen < 12)) || a->slot <= slot_above || a->max < 0 ||
+      (with_stats && (get_bytes(env, argv[6], &statp, &slen) || slen < RX_ST_N * sizeof(int32_t))) || a->slot <= slot_above || a->max < 0 ||
       (size_t)a->max * a->slot > blen || olen < (size_t)a->max * 4 || llen < (size_t)a->max * 4)
     return -1;
   a->buf = bufp;

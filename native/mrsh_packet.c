@@ -164,9 +164,8 @@ static int get_ring(napi_env env, napi_value *argv, size_t argc, size_t at, cons
 }
 
 /* recvPacket(fd, buf, slotSize, maxSlots, offsets, lengths, stats, ring?) -> count | -errno
- * Delivered datagrams without their Ethernet header or padding. stats[0] += frames dropped
- * (not IPv4/IPv6, truncated, GSO), stats[1] += checksums completed, stats[2] = frames read
- * (so the caller knows whether the queue was drained). */
+ * Delivered datagrams without their Ethernet header or padding; stats as RX_ST_* says
+ * (drops by reason, checksums completed, frames read: whether the queue was drained). */
 napi_value js_recv_packet(napi_env env, napi_callback_info info) {
   NAPI_ARGS(8);
   int32_t fd;
@@ -179,7 +178,7 @@ napi_value js_recv_packet(napi_env env, napi_callback_info info) {
   if (get_ring(env, argv, argc, 7, "recvPacket: bad ring", &r) < 0) return NULL;
   if (r && (!r->alive || r->rx.base)) { /* else a transmit-only ring: receive by recvmmsg */
     int taken = 0, out = r->alive ? recv_ring(r, &a, &taken) : 0;
-    a.stats[2] = taken;
+    a.stats[RX_ST_READ] = taken;
     return int_value(env, r->alive ? out : -EBADF);
   }
   struct virtio_net_hdr vh[BATCH];
@@ -206,12 +205,12 @@ napi_value js_recv_packet(napi_env env, napi_callback_info info) {
     for (int i = 0; i < n; i++) {
       uint8_t *f = a.buf + (size_t)(base + i) * a.slot;
       long flen = (long)msgs[i].msg_len - (long)sizeof(struct virtio_net_hdr);
-      recv_deliver(&a, &out, base + i, (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? -1 : accept_frame(f, flen, &vh[i], a.stats));
+      recv_deliver(&a, &out, base + i, (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? rx_drop(a.stats, RX_ST_TRUNCATED) : accept_frame(f, flen, &vh[i], a.stats));
     }
     base += n;
     if (n < want) break;
   }
-  a.stats[2] = base;
+  a.stats[RX_ST_READ] = base;
   return int_value(env, out > 0 || base > 0 ? out : -err);
 }
 
@@ -280,4 +279,19 @@ napi_value js_send_packet(napi_env env, napi_callback_info info) {
   }
   result[0] = bytes;
   return int_value(env, sent);
+}
+
+/* packetStats(fd) -> frames the kernel dropped for this socket since the last call (its
+ * receive ring or buffer was full: tp_drops of PACKET_STATISTICS, which reading resets). */
+napi_value js_packet_stats(napi_env env, napi_callback_info info) {
+  NAPI_ARGS(1);
+  int32_t fd;
+  if (argc < 1 || get_i32(env, argv[0], &fd)) {
+    napi_throw_type_error(env, NULL, "packetStats(fd)");
+    return NULL;
+  }
+  struct tpacket_stats st;
+  socklen_t sl = sizeof st;
+  if (getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &sl) < 0) return throw_errno(env, "PACKET_STATISTICS", errno);
+  return int_value(env, (int32_t)st.tp_drops);
 }

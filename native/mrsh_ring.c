@@ -111,8 +111,12 @@ int recv_ring(rx_ring *r, const recv_args *a, int *taken) {
     if (!(st & TP_STATUS_USER)) break;
     uint8_t *f = (uint8_t *)h + h->tp_mac;
     uint32_t snap = h->tp_snaplen;
-    long iplen = -1;
-    if (!(st & TP_STATUS_COPY) && snap == h->tp_len && snap <= (uint32_t)a->slot &&
+    long iplen;
+    /* the stack takes a VLAN tag off into the skb before the taps: tagged frames are another
+     * network's, never this interface's datagrams */
+    if (st & TP_STATUS_VLAN_VALID)
+      iplen = rx_drop(a->stats, RX_ST_VLAN);
+    else if (!(st & TP_STATUS_COPY) && snap == h->tp_len && snap <= (uint32_t)a->slot &&
         h->tp_mac >= sizeof(struct virtio_net_hdr) + TPACKET2_HDRLEN - sizeof(struct sockaddr_ll) &&
         (size_t)h->tp_mac + snap <= r->rx.fsize) {
       struct virtio_net_hdr vh;
@@ -120,7 +124,8 @@ int recv_ring(rx_ring *r, const recv_args *a, int *taken) {
       uint8_t *dst = a->buf + (size_t)n * a->slot;
       memcpy(dst, f, snap);
       iplen = accept_frame(dst, (long)snap, &vh, a->stats);
-    }
+    } else
+      iplen = rx_drop(a->stats, RX_ST_TRUNCATED); /* cut to the ring's frame or the slot */
     __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
     if (++r->rx.head == r->rx.fnr) r->rx.head = 0;
     recv_deliver(a, &out, n, iplen);

@@ -37,7 +37,6 @@ typedef struct {
   struct xdp_desc *rx_desc;
   uint64_t *fill_desc;
   int busy_poll;
-  uint32_t calls;
   struct xdp_statistics seen; /* kernel drop counters already reported */
   dev_tuning tuning;          /* restored on close */
 } xsk_in;
@@ -163,11 +162,13 @@ static int xsk_attach(xsk_in *x, unsigned ifindex, const char **step, char *log,
   return 0;
 }
 
-/* openXsk(ifname, netns|null, busyPoll) -> xsk object {fd (for pollStart), busyPoll,
- * tuneError}, owning everything until closeXsk. busyPoll tunes the device through sysfs,
- * which shows this process's own namespace only: with netns it is refused (EINVAL). */
+/* openXsk(ifname, netns|null, busyPoll, originals?) -> xsk object {fd (for pollStart),
+ * busyPoll, tuneError}, owning everything until closeXsk. busyPoll tunes the device through
+ * sysfs, which shows this process's own namespace only: with netns it is refused (EINVAL).
+ * originals: [threaded, napi_defer_hard_irqs, gro_flush_timeout] to restore instead of the
+ * values read (napi-state.ts keeps them across a crash). */
 napi_value js_open_xsk(napi_env env, napi_callback_info info) {
-  NAPI_ARGS(3);
+  NAPI_ARGS(4);
   char name[IFNAMSIZ + 1], ns[NETNS_MAX];
   bool busy = false;
   if (get_open_args(env, argv, argc, 1, "openXsk(ifname, netns?, busyPoll?)", name, ns) < 0) return NULL;
@@ -180,6 +181,17 @@ napi_value js_open_xsk(napi_env env, napi_callback_info info) {
   if (!x) return throw_errno(env, "openXsk", ENOMEM);
   x->alive = 1;
   x->fd = x->map_fd = x->link_fd = -1;
+  if (argc > 3 && !is_nullish(env, argv[3])) {
+    char *dst[3] = {x->tuning.orig_threaded, x->tuning.orig_defer, x->tuning.orig_timeout};
+    for (uint32_t i = 0; i < 3; i++) {
+      napi_value el;
+      if (napi_get_element(env, argv[3], i, &el) != napi_ok || get_str(env, el, dst[i], sizeof x->tuning.orig_threaded) < 0) {
+        free(x);
+        napi_throw_type_error(env, NULL, "originals must be three strings");
+        return NULL;
+      }
+    }
+  }
   static char log[16384];
   log[0] = 0;
   const char *step = "enter netns";
@@ -233,7 +245,7 @@ static xsk_in *get_xsk(napi_env env, napi_value v) {
 }
 
 /* recvXsk(xsk, buf, slot, maxSlots, offsets, lengths, stats) -> count | -errno
- * As recvPacket; stats[0] also counts the kernel's drops (rx ring full, fill ring empty).
+ * As recvPacket (the kernel's own drops are xskStats').
  * With busy polling, a short ring runs the device's NAPI once from here and is read again. */
 napi_value js_recv_xsk(napi_env env, napi_callback_info info) {
   NAPI_ARGS(7);
@@ -252,14 +264,15 @@ napi_value js_recv_xsk(napi_env env, napi_callback_info info) {
     uint32_t k = 0;
     for (; cons + k != prod && n < a.max; k++, n++) {
       struct xdp_desc d = x->rx_desc[(cons + k) & (XSK_RX_SIZE - 1)];
-      long iplen = -1;
+      long iplen;
       if (d.addr + d.len <= (uint64_t)XSK_FRAME * XSK_FRAMES && d.len <= (uint32_t)a.slot) {
         uint8_t *dst = a.buf + (size_t)n * a.slot;
         memcpy(dst, x->umem + d.addr, d.len);
         struct virtio_net_hdr none = {0};
         iplen = accept_frame(dst, (long)d.len, &none, a.stats);
-        if (iplen >= 0) a.stats[1] += udp_complete_partial(dst + ETH_HLEN, iplen);
-      }
+        if (iplen >= 0) a.stats[RX_ST_CSUM] += udp_complete_partial(dst + ETH_HLEN, iplen);
+      } else
+        iplen = rx_drop(a.stats, RX_ST_TRUNCATED);
       x->fill_desc[(fprod + k) & (XSK_FRAMES - 1)] = d.addr & ~(uint64_t)(XSK_FRAME - 1);
       recv_deliver(&a, &out, n, iplen);
     }
@@ -268,17 +281,7 @@ napi_value js_recv_xsk(napi_env env, napi_callback_info info) {
     if (n == a.max || !x->busy_poll || pass == 1) break;
     recvfrom(x->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL); /* run the device's NAPI here, on this core */
   }
-  a.stats[2] = n;
-  if (n == 0 || ++x->calls % 64 == 0) { /* the kernel's drops, as deltas: when idle, else every 64 calls */
-    struct xdp_statistics s;
-    socklen_t sl = sizeof s;
-    if (getsockopt(x->fd, SOL_XDP, XDP_STATISTICS, &s, &sl) == 0) {
-      uint64_t now = s.rx_dropped + s.rx_ring_full + s.rx_fill_ring_empty_descs + s.rx_invalid_descs;
-      uint64_t was = x->seen.rx_dropped + x->seen.rx_ring_full + x->seen.rx_fill_ring_empty_descs + x->seen.rx_invalid_descs;
-      a.stats[0] += (int32_t)(now - was);
-      x->seen = s;
-    }
-  }
+  a.stats[RX_ST_READ] = n;
   return int_value(env, out);
 }
 
@@ -287,5 +290,28 @@ napi_value js_close_xsk(napi_env env, napi_callback_info info) {
   NAPI_ARGS(1);
   xsk_in *x = argc >= 1 ? get_xsk(env, argv[0]) : NULL;
   if (x) xsk_in_close(x);
+  return NULL;
+}
+
+/* xskStats(xsk, out Float64Array(2)): the kernel's drops for this socket since the last call:
+ * [0] rx_dropped (no umem frame: the fill ring was empty, which rx_fill_ring_empty_descs also
+ * counts; or another reason), [1] rx_ring_full (the rx ring had no room). A frame dropped
+ * is in exactly one of them, so their sum is what never reached the ring. */
+napi_value js_xsk_stats(napi_env env, napi_callback_info info) {
+  NAPI_ARGS(2);
+  xsk_in *x = argc >= 2 ? get_xsk(env, argv[0]) : NULL;
+  double *out;
+  if (!x || get_result(env, argv[1], &out) < 0) {
+    napi_throw_type_error(env, NULL, "xskStats(xsk, Float64Array(2))");
+    return NULL;
+  }
+  out[0] = out[1] = 0;
+  if (!x->alive) return NULL;
+  struct xdp_statistics s;
+  socklen_t sl = sizeof s;
+  if (getsockopt(x->fd, SOL_XDP, XDP_STATISTICS, &s, &sl) < 0) return throw_errno(env, "XDP_STATISTICS", errno);
+  out[0] = (double)(s.rx_dropped - x->seen.rx_dropped);
+  out[1] = (double)(s.rx_ring_full - x->seen.rx_ring_full);
+  x->seen = s;
   return NULL;
 }

@@ -37,6 +37,12 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
       return 1;
     }
   }
+  // A SIGTERM during startup must still stop cleanly (links closed, device settings such as
+  // an xdp vif's NAPI tuning restored): it is held until the daemon is up, then acted on.
+  let early: string | null = null;
+  let onSignal = (sig: string): void => void (early ??= sig);
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
   const router = await Router.create({ startupFile: file });
   if (file) {
     if (existsSync(file)) {
@@ -64,6 +70,12 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
     log(`cannot open the control socket: ${(e as Error).message}`);
     await router.close();
     return 1;
+  }
+  if (early) {
+    await server.close();
+    await router.close();
+    log(`${early}: stopped during startup`);
+    return 0;
   }
   log(`listening on ${path} (mode ${o.group ? `0660, group ${o.group}` : '0600'})`);
   // Routing sockets of programs under `mrsh exec`; without the addon the daemon still runs.
@@ -109,9 +121,9 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
   };
   let done!: (code: number) => void;
   const finished = new Promise<number>((r) => (done = r));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  onSignal = (sig) => void stop(sig);
   process.on('SIGHUP', reload);
+  if (early) void stop(early);
   // a daemon without links still runs: the socket server keeps the loop alive
   return finished;
 }

@@ -2,8 +2,13 @@
 // table against the one router, in arrival order (a global queue: an async command such as
 // `vif add dev X` finishes before the next line of any client starts, so each reply means
 // "applied"). Nothing a client does can hold up forwarding or other clients: writes never
-// block (Node queues them), replies to a client that stops reading pause only that
-// client's requests, and events to a slow subscriber are dropped and counted.
+// block, replies to a client that stops reading pause only that client's requests, and
+// events to a slow subscriber are dropped and counted. What one client can make the daemon
+// hold is bounded: one request of its own at a time, LINES_HIGH lines read ahead (then its
+// socket is not read), replyHighWater bytes of replies it has not taken (then its next
+// piece waits), and a large reply is made and written a piece at a time. Requests run in
+// turns of SLICE_MS, a step per client per round, so receive batches, timers and other
+// clients run in between.
 import { chmodSync, existsSync, lchownSync, lstatSync, mkdtempSync, readFileSync, renameSync, rmdirSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
@@ -12,6 +17,7 @@ import { makeCtx } from '../commands/context.js';
 import { CommandError, ParseError } from '../commands/errors.js';
 import type { ExecResult } from '../commands/exec.js';
 import type { RouterApi, UpcallEvent } from '../router/api.js';
+import { jsonChunks } from './json-chunks.js';
 import { LineSplitter, MAX_LINE, type Reply, type WireError } from './protocol.js';
 
 export interface ServerOptions {
@@ -31,11 +37,37 @@ interface Client {
   sock: Socket;
   subscribed: boolean;
   dropped: number;
-  /** requests read but not yet answered */
-  inflight: number;
-  /** replies gathered in this tick: one write (one syscall) for all of them */
+  /** request lines read but not started: bounded, the socket is paused beyond LINES_HIGH */
+  lines: (string | typeof OVERFLOW)[];
+  lineBytes: number;
+  /** input paused because lines piled up (not because replies did) */
+  inputPaused: boolean;
+  /** a request of this client is running (async) or its reply is being written */
+  busy: boolean;
+  /** the reply being written, a piece at a time */
+  stream: Generator<string, void, undefined> | null;
+  /** how much of the streamed reply went out (an error before the first piece can still be answered) */
+  streamed: number;
+  /** text to write, gathered so many small replies leave in one write */
   out: string[];
+  outBytes: number;
+  flushQueued: boolean;
+  /** events that arrived while a reply was half written */
+  held: string[];
+  heldBytes: number;
+  /** the client ended its side: close once everything it sent is answered */
+  ended: boolean;
 }
+
+/** marks the place of an over-long line among the queued ones */
+const OVERFLOW = Symbol('overflow');
+/** request lines queued per client before its socket is paused (and resumed below half) */
+const LINES_HIGH = 256;
+const LINE_BYTES_HIGH = 1 << 20;
+/** work done in one turn of the loop before receive batches and timers get theirs */
+const SLICE_MS = 4;
+/** pieces of a streamed reply, and gathered replies, go out at about this size */
+const PIECE = 64 << 10;
 
 /** gid of a group name, from /etc/group (Node has no getgrnam) */
 export function groupId(name: string): number {
@@ -116,7 +148,7 @@ export class ControlServer {
     } else if (state !== 'absent') throw new Error(`${path}: ${state}`);
     const gid = this.opts.group !== undefined ? groupId(this.opts.group) : -1;
     const mode = gid >= 0 ? 0o660 : 0o600;
-    const server = createServer({ allowHalfOpen: false }, (sock) => this.accept(sock));
+    const server = createServer({ allowHalfOpen: true }, (sock) => this.accept(sock));
     const bind = async (at: string, mask: number): Promise<void> => {
       // the umask covers bind() itself: the socket never exists with wider permissions
       const oldMask = process.umask(mask);
@@ -180,26 +212,120 @@ export class ControlServer {
   }
 
   private accept(sock: Socket): void {
-    const c: Client = { sock, subscribed: false, dropped: 0, inflight: 0, out: [] };
+    const c: Client = { sock, subscribed: false, dropped: 0, lines: [], lineBytes: 0, inputPaused: false, busy: false, stream: null, streamed: 0, out: [], outBytes: 0, flushQueued: false, held: [], heldBytes: 0, ended: false };
     this.clients.add(c);
     sock.setEncoding('utf8');
     const split = new LineSplitter(
-      (line) => this.onLine(c, line),
-      () => {
-        // the reply goes out before the end: flushed now, not on the next tick after end()
-        this.send(c, { id: null, ok: false, error: { message: `request line too long (over ${this.opts.maxLine ?? MAX_LINE} bytes)`, offset: null, errno: 'EMSGSIZE', parse: false } });
-        this.flush(c);
-        sock.end();
+      (line) => {
+        c.lines.push(line);
+        c.lineBytes += line.length;
       },
+      // answered in its turn, after the lines before it; nothing after it is read
+      () => c.lines.push(OVERFLOW),
       this.opts.maxLine,
     );
-    sock.on('data', (chunk: string) => split.push(chunk));
-    sock.on('drain', () => {
-      if (sock.isPaused()) sock.resume();
+    sock.on('data', (chunk: string) => {
+      split.push(chunk);
+      // A client that pipelines faster than its requests run is not read further until
+      // they catch up: what it can make the daemon hold is LINES_HIGH lines (or a chunk).
+      if ((c.lines.length > LINES_HIGH || c.lineBytes > LINE_BYTES_HIGH) && !c.inputPaused) {
+        c.inputPaused = true;
+        sock.pause();
+      }
+      this.schedule();
+    });
+    sock.on('drain', () => this.schedule());
+    sock.on('end', () => {
+      c.ended = true;
+      this.schedule();
     });
     // a client that vanishes mid-request: its reply is dropped when it comes, nothing else
     sock.on('error', () => {});
-    sock.on('close', () => this.clients.delete(c));
+    sock.on('close', () => {
+      this.clients.delete(c);
+      c.lines = [];
+      c.stream = null;
+      c.out = [];
+      c.held = [];
+    });
+  }
+
+  // ================================================================ the turn
+
+  private pumpScheduled = false;
+  /** which client starts the next turn: each gets a step per round, none starves */
+  private rr = 0;
+
+  private schedule(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(this.pump);
+  }
+
+  /**
+   * One turn: a step for each client in rounds (one request run, or one piece of a reply
+   * written) until SLICE_MS is spent, then back to the loop, so receive batches, timers
+   * and other connections run between the pieces of a long flood.
+   */
+  private readonly pump = (): void => {
+    this.pumpScheduled = false;
+    const list = [...this.clients];
+    if (list.length === 0) return;
+    const end = performance.now() + SLICE_MS;
+    let more = false;
+    let worked = true;
+    while (worked) {
+      worked = false;
+      const n = list.length;
+      const start = this.rr++ % n;
+      for (let i = 0; i < n; i++) {
+        if (this.step(list[(start + i) % n]!)) worked = true;
+        if (performance.now() >= end) {
+          more = true;
+          worked = false;
+          break;
+        }
+      }
+    }
+    for (const c of list) this.flush(c);
+    if (more) this.schedule();
+  };
+
+  /** blocked on its socket: replies it has not read, in the kernel or queued here */
+  private backlog(c: Client): number {
+    return c.sock.writableLength + c.outBytes;
+  }
+
+  /** Does one thing for c, if it can; false when it has nothing to do or must wait. */
+  private step(c: Client): boolean {
+    const s = c.sock;
+    if (s.destroyed) return false;
+    if (c.stream) return this.writePiece(c);
+    if (c.busy) return false;
+    if (c.lines.length === 0) {
+      if (c.ended && !s.writableEnded) {
+        this.flush(c);
+        s.end();
+      }
+      return false;
+    }
+    // A client that does not read its replies gets no more of them until it catches up.
+    if (this.backlog(c) > this.replyHigh) return false;
+    const line = c.lines.shift()!;
+    if (line === OVERFLOW) {
+      c.lines = [];
+      this.send(c, { id: null, ok: false, error: { message: `request line too long (over ${this.opts.maxLine ?? MAX_LINE} bytes)`, offset: null, errno: 'EMSGSIZE', parse: false } });
+      this.flush(c);
+      s.end();
+      return true;
+    }
+    c.lineBytes -= line.length;
+    if (c.inputPaused && c.lines.length <= LINES_HIGH / 2 && c.lineBytes <= LINE_BYTES_HIGH / 2) {
+      c.inputPaused = false;
+      s.resume();
+    }
+    this.onLine(c, line);
+    return true;
   }
 
   private onLine(c: Client, line: string): void {
@@ -231,7 +357,6 @@ export class ControlServer {
   }
 
   private runLine(c: Client, id: number, line: string, files: Record<string, unknown>): void {
-    c.inflight++;
     const ctx = makeCtx(this.router, (p) => {
       const t = files[p];
       if (typeof t !== 'string') throw new Error('the client did not send this file');
@@ -239,18 +364,20 @@ export class ControlServer {
     });
     ctx.shared = true;
     const reply = (r: ExecResult | null) => {
-      c.inflight--;
+      c.busy = false;
       if (r === null) this.send(c, { id, ok: true, output: null });
       else if (r.ok) this.send(c, { id, ok: true, output: r.output });
       else this.send(c, { id, ok: false, error: wireError(r) });
     };
     const internal = (e: unknown) => {
-      c.inflight--;
+      c.busy = false;
       this.log(`internal error on '${line}': ${(e as Error)?.stack ?? String(e)}`);
       this.send(c, { id, ok: false, error: { message: `internal error: ${(e as Error)?.message ?? String(e)}`, offset: null, errno: null, parse: false } });
     };
+    // one request of a client at a time: its next line waits for this reply
+    c.busy = true;
     if (this.queue === null) {
-      // the common case: nothing queued, a synchronous command answers in this tick
+      // the common case: nothing queued, a synchronous command answers in this turn
       let r: ReturnType<typeof execute>;
       try {
         r = execute(line, ctx);
@@ -264,26 +391,76 @@ export class ControlServer {
     void this.enqueue(async () => execute(line, ctx)).then(reply, internal);
   }
 
+  /** Starts writing a reply: a piece now, the rest in later steps (see writePiece). */
   private send(c: Client, msg: Reply): void {
     const s = c.sock;
     if (s.destroyed || !s.writable) return;
-    let text: string;
+    c.busy = true;
+    c.stream = jsonChunks(msg, PIECE);
+    c.streamed = 0;
+    this.stash = msg;
+    this.writePiece(c);
+    this.stash = null;
+    this.schedule();
+  }
+
+  /** the reply send() is starting, for the error reply if its first piece cannot be made */
+  private stash: Reply | null = null;
+
+  /** One piece of c's reply (none while c's backlog is over the high water); true if written. */
+  private writePiece(c: Client): boolean {
+    const st = c.stream!;
+    if (this.backlog(c) > this.replyHigh) return false;
+    let r: IteratorResult<string, void>;
     try {
-      text = JSON.stringify(msg) + '\n';
+      r = st.next();
     } catch (e) {
-      text = JSON.stringify({ id: msg.id, ok: false, error: { message: `reply not serialisable: ${(e as Error).message}`, offset: null, errno: null, parse: false } }) + '\n';
+      c.stream = null;
+      c.busy = false;
+      if (c.streamed === 0) {
+        const id = this.stash?.id ?? null;
+        this.send(c, { id, ok: false, error: { message: `reply not serialisable: ${(e as Error).message}`, offset: null, errno: null, parse: false } });
+      } else {
+        // half a line is out: the stream is beyond repair, say so and close
+        this.log(`reply to a client could not be serialised after ${c.streamed} bytes: ${(e as Error).message}; closing it`);
+        c.sock.destroy();
+      }
+      return true;
     }
-    if (c.out.push(text) === 1) process.nextTick(() => this.flush(c));
+    if (r.done) {
+      c.stream = null;
+      c.busy = false;
+      this.queueOut(c, '\n');
+      for (const h of c.held) this.queueOut(c, h);
+      c.held = [];
+      c.heldBytes = 0;
+      return true;
+    }
+    c.streamed += r.value.length;
+    this.queueOut(c, r.value);
+    return true;
+  }
+
+  private queueOut(c: Client, text: string): void {
+    c.out.push(text);
+    c.outBytes += text.length;
+    if (c.outBytes >= PIECE) this.flush(c);
+    else if (!c.flushQueued) {
+      // replies made outside a turn (an async command's) leave on the next tick
+      c.flushQueued = true;
+      process.nextTick(() => this.flush(c));
+    }
   }
 
   private flush(c: Client): void {
-    const s = c.sock;
-    const text = c.out.length === 1 ? c.out[0] : c.out.join('');
+    c.flushQueued = false;
+    if (c.out.length === 0) return;
+    const text = c.out.length === 1 ? c.out[0]! : c.out.join('');
     c.out = [];
+    c.outBytes = 0;
+    const s = c.sock;
     if (s.destroyed || !s.writable) return;
     s.write(text);
-    // A client that does not read its replies stops being read until it catches up.
-    if (s.writableLength > this.replyHigh && !s.isPaused()) s.pause();
   }
 
   private readonly onUpcall = (ev: UpcallEvent): void => {
@@ -292,17 +469,19 @@ export class ControlServer {
       if (!c.subscribed) continue;
       const s = c.sock;
       if (s.destroyed || !s.writable) continue;
-      if (s.writableLength > this.eventHigh) {
+      if (this.backlog(c) + c.heldBytes > this.eventHigh) {
         c.dropped++;
         this.droppedEvents++;
         continue;
       }
-      if (c.dropped) {
-        s.write(`{"event":"dropped","count":${c.dropped}}\n`);
-        c.dropped = 0;
-      }
       text ??= `{"event":"upcall","upcall":${JSON.stringify(ev)}}\n`;
-      s.write(text);
+      const t = c.dropped ? `{"event":"dropped","count":${c.dropped}}\n${text}` : text;
+      c.dropped = 0;
+      if (c.stream) {
+        // a reply is half written: the event follows it
+        c.held.push(t);
+        c.heldBytes += t.length;
+      } else this.queueOut(c, t);
     }
   };
 

@@ -58,14 +58,14 @@ export const PIMSTAT: MrtStatCounter[] = [
 
 export interface CounterRow {
   /** which block of netstat -s it belongs to; `engine` for counters netstat has no line for */
-  section: 'mrtstat' | 'pimstat' | 'engine';
+  section: 'mrtstat' | 'pimstat' | 'engine' | 'link';
   field: string;
   key: string;
   description: string;
   value: number;
 }
 
-/** the 13 netstat -gs counters, the PIM ones (IPv4), then the engine's own by name */
+/** the 13 netstat -gs counters, the PIM ones (IPv4), then the engine's own by name, then the links' (link_*) */
 export function mrtstatRows(family: Family, stats: Stats): CounterRow[] {
   const used = new Set<string>();
   const rows: CounterRow[] = [];
@@ -82,12 +82,12 @@ export function mrtstatRows(family: Family, stats: Stats): CounterRow[] {
     rows.push({ section: 'pimstat', field: k, key: c.key, description: c.text(stats[k]), value: stats[k] });
   }
   for (const [k, v] of Object.entries(stats)) {
-    if (!used.has(k) && typeof v === 'number') rows.push({ section: 'engine', field: k, key: k, description: k, value: v });
+    if (!used.has(k) && typeof v === 'number') rows.push({ section: k.startsWith('link_') ? 'link' : 'engine', field: k, key: k, description: k, value: v });
   }
   return rows;
 }
 
-const TITLES = { pimstat: 'pim:', engine: 'mrsh engine:' } as const;
+const TITLES = { pimstat: 'pim:', engine: 'mrsh engine:', link: 'mrsh links (frames before the engine):' } as const;
 
 export function mrtstatText(family: Family, stats: Stats): string {
   const out = [`${family === 'inet' ? 'IPv4' : 'IPv6'} multicast forwarding:`];

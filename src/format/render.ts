@@ -1,4 +1,5 @@
 // Output -> text. The one place that knows which layout each kind of data gets.
+import { linkInputTable } from './link-input.js';
 import type { Output } from '../commands/output.js';
 import { captureText, explainText, helpText, injectText, mrtTable, pendingTable } from './misc.js';
 import { mrouteBrief } from './mroute.js';
@@ -33,7 +34,7 @@ export function renderText(out: Output, opts: RenderOpts & { width?: number }): 
       }
       break;
     case 'vif':
-      return out.family === 'inet' ? vifTable(out.vifs) : mifTable(out.vifs);
+      return (out.family === 'inet' ? vifTable(out.vifs) : mifTable(out.vifs)) + linkInputTable(out.vifs, out.family === 'inet' ? 'Vif' : 'Mif');
     case 'mfc':
       return out.family === 'inet' ? mfcTable(out.entries, out.nowMs) : mf6cTable(out.entries, out.pending);
     case 'bw-upcall':

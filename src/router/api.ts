@@ -39,6 +39,21 @@ export interface VifInfo {
   bytesOut: number;
   /** send failures counted by the link (EAGAIN, ENOBUFS) */
   txDropped: number;
+  /** what the vif's link received, before the engine (absent for the register vif) */
+  rx?: LinkRx;
+}
+
+/** A link's input (src/router/link-rx.ts): frames = handed + dropped + kernelDropped */
+export interface LinkRx {
+  /** frames the interface received, as far as this link can tell */
+  frames: number;
+  /** handed to the engine (its ledger counts each from here) */
+  handed: number;
+  /** dropped by the link, by reason (not-ip, vlan, truncated, bad-length, gso, bad-csum-offset, down) */
+  dropped: Record<string, number>;
+  /** dropped by the kernel before the link could read them, by counter (ring-full,
+   * xsk-no-frame, xsk-ring-full; a TUN's queue-full) */
+  kernelDropped: Record<string, number>;
 }
 
 export interface MfcSpec {

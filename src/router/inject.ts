@@ -4,7 +4,7 @@ import { fail } from '../dataplane/errno.js';
 import { flowFamily } from '../dataplane/addr.js';
 import type { RouterCore } from './core.js';
 import { checkAddr } from './family.js';
-import { buildPacket } from './packets.js';
+import { INJECT_MAX, buildPacket } from './packets.js';
 import type { Family, InjectResult, InjectSpec } from './api.js';
 
 /** runs the spec's packets through the engine; `answered` lets the policy resolve at once */
@@ -19,7 +19,7 @@ export function inject(core: RouterCore, spec: InjectSpec, answered: () => void)
   core.checkVifIndex(family, spec.vif);
   if (!e.vifUsed[spec.vif]) fail('EADDRNOTAVAIL', `${f.vif} ${spec.vif} is not configured`);
   const count = spec.count ?? 1;
-  if (!Number.isInteger(count) || count < 1 || count > 1_000_000) fail('EINVAL', `count ${count} out of range (1-1000000)`);
+  if (!Number.isInteger(count) || count < 1 || count > INJECT_MAX) fail('EINVAL', `count ${count} out of range (1-${INJECT_MAX})`);
   const ttl = spec.ttl ?? 64;
   if (!Number.isInteger(ttl) || ttl < 0 || ttl > 255) fail('EINVAL', `ttl ${ttl} out of range (0-255)`);
   // raw: whatever bytes were given, so bad input can be scripted (the ledger counts it)

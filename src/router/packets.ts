@@ -8,6 +8,9 @@ import type { Family } from './api.js';
 const UDP_PORT = 5001;
 
 /** A UDP datagram S -> G with the given TTL; `size` is the whole IP datagram's length. */
+/** most packets one inject sends */
+export const INJECT_MAX = 1_000_000;
+
 export function buildPacket(family: Family, source: string, group: string, ttl: number, size?: number): Buffer {
   const hdr = family === 'inet' ? 20 : 40;
   const min = hdr + 8;

@@ -4,6 +4,7 @@
 import { fail } from '../dataplane/errno.js';
 import { addrFamily, sgKey } from '../dataplane/addr.js';
 import { MRTSTAT_FIELDS, LEDGER_FIELDS } from '../dataplane/stats.js';
+import { linkRxStats } from './link-rx.js';
 import type { RouterCore } from './core.js';
 import type { Family, Stats } from './api.js';
 
@@ -20,7 +21,7 @@ export function statsOf(core: RouterCore, family: Family): Stats {
   // the cap FreeBSD does not have, beside what it turned away (pkt_miss_cap)
   out.pending_limit = e.pendingLimit;
   if (family === 'inet') out.bw_records_delivered = core.inet.meters.recordsDelivered;
-  return out;
+  return Object.assign(out, linkRxStats(core.vifLinks[family]));
 }
 
 export class EntryRates {

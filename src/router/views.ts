@@ -5,6 +5,7 @@ import { formatIPv4, formatIPv6, sgKey } from '../dataplane/addr.js';
 import { MRT_MFC_FLAGS_DISABLE_WRONGVIF, MRT_MFC_FLAGS_BORDER_VIF, MRT_VERSION_VALUE, type InetEngine } from '../dataplane/inet.js';
 import { BW_UPCALL_UNIT_BYTES, BW_UPCALL_UNIT_PACKETS } from '../dataplane/bw-meter.js';
 import { ipv4HeaderOk } from '../dataplane/packet.js';
+import { linkRx } from './link-rx.js';
 import type { RouterCore } from './core.js';
 import type { EntryRates } from './stats.js';
 import type { BwMeterInfo, CapturedPacket, Family, MfcInfo, MrtStatus, PendingInfo, VifInfo } from './api.js';
@@ -27,6 +28,7 @@ export function vifInfo(core: RouterCore, family: Family, v: number): VifInfo {
     bytesIn: e.vifBytesIn[v],
     bytesOut: e.vifBytesOut[v],
     txDropped: link ? link.counters.txDropped : 0,
+    ...(link ? { rx: linkRx(link) } : {}),
   };
 }
 

@@ -17,10 +17,11 @@ export class Daemon {
   constructor(
     readonly socket: string,
     args: string[],
-    opts: { ns?: string; cwd?: string } = {},
+    opts: { ns?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {},
   ) {
     const cmd = [...CLI, 'daemon', '--socket', socket, ...args];
-    this.child = opts.ns ? spawn('ip', ['netns', 'exec', opts.ns, ...cmd], { cwd: opts.cwd ?? ROOT, stdio: ['ignore', 'ignore', 'pipe'] }) : spawn(cmd[0], cmd.slice(1), { cwd: opts.cwd ?? ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    const o = { cwd: opts.cwd ?? ROOT, stdio: ['ignore', 'ignore', 'pipe'] as ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...opts.env } };
+    this.child = opts.ns ? spawn('ip', ['netns', 'exec', opts.ns, ...cmd], o) : spawn(cmd[0], cmd.slice(1), o);
     this.child.stderr!.setEncoding('utf8');
     this.child.stderr!.on('data', (d: string) => (this.log += d));
     this.exited = new Promise((r) => this.child.once('exit', (code) => r(code)));

@@ -127,7 +127,7 @@ describe('control socket server', () => {
       r.send(`{"id":1,"line":"vif add ${10 + (i % 5)} virtual k${i}"}\n{"id":2,"line":"show mroute"}\n{"id":3,"line":"inject 0 10.0.0.1 239.1.1.1 count 50"}\n{"id":4,"line":"show mr`);
       r.destroy();
     }
-    await sleep(50);
+    // the killed clients' lines run (or not) in any order with this one's: it must be answered
     const c = await ControlClient.connect(path);
     const r = await c.request('show mrt | json');
     assert.ok(r.ok);
@@ -138,13 +138,16 @@ describe('control socket server', () => {
     // a raw connection that subscribes, then stops reading
     const slow = createConnection(path);
     await new Promise<void>((r) => slow.once('connect', () => r()));
+    // subscribed once its reply is in (then it stops reading)
+    const subscribed = new Promise<void>((r) => slow.once('data', () => r()));
     slow.write('{"id":1,"subscribe":"upcalls"}\n');
-    await sleep(20);
+    await subscribed;
     slow.pause();
     const fast = await RemoteSession.open(await ControlClient.connect(path));
     const seen: UpcallEvent[] = [];
     fast.on('upcall', (e) => seen.push(e));
-    await sleep(20);
+    // a reply on the same connection after the subscribe: the subscription is in place
+    await fast.exec('show mrt');
     const c = await ControlClient.connect(path);
     const t0 = Date.now();
     for (let k = 0; k < 40; k++) {
@@ -155,7 +158,8 @@ describe('control socket server', () => {
       await sleep(1);
     }
     assert.ok(Date.now() - t0 < 10_000);
-    await sleep(100);
+    // the last events reach the reading subscriber after the last reply
+    for (let i = 0; i < 500 && seen.length <= 1000; i++) await sleep(10);
     assert.ok(server.droppedEvents > 0, 'events for the stalled subscriber were dropped');
     assert.ok(seen.length > 1000, `the reading subscriber got its events (${seen.length})`);
     slow.destroy();

@@ -89,10 +89,12 @@ describe('daemon end to end: configure replace under traffic, policy on real pac
     const rx1 = await udpReceive(O[0], 4, '239.78.1.1', PORT, '10.78.1.2');
     const rx2 = await udpReceive(O[1], 4, '239.78.1.1', PORT, '10.78.2.2');
     recv.push(rx1, rx2);
-    await sleep(300);
     const N = 400;
     const flow = sendAsync(S, '239.78.1.1', N, 4, 'keep');
-    await sleep(400);
+    // the flow is running (both receivers see it) when the replace starts
+    await rx1.waitFor(20, 5000);
+    await rx2.waitFor(20, 5000);
+    assert.ok(rx1.messages.length >= 20 && rx2.messages.length >= 20, 'the flow is running');
     const c = await ControlClient.connect(sock);
     writeFileSync(join(dir, 'next.conf'), NEXT);
     const r = await c.request(`configure replace ${join(dir, 'next.conf')}`, { [join(dir, 'next.conf')]: NEXT });
@@ -116,7 +118,6 @@ describe('daemon end to end: configure replace under traffic, policy on real pac
     if (why) return t.skip(why);
     const rx = await udpReceive(O[0], 4, '239.78.3.3', PORT, '10.78.1.2');
     recv.push(rx);
-    await sleep(300);
     await sendAsync(S, '239.78.3.3', 20, 5, 'pol');
     await rx.waitFor(20, 3000);
     await sleep(200);

@@ -1,7 +1,7 @@
 // What the TUN and packet links share: a batch receive ring in one preallocated Buffer,
 // readiness from libuv, and a send queue of (buffer, offset, length) references flushed in
 // one native call. Nothing here allocates per packet.
-import type { Link, LinkCounters, LinkKind, RxBatch } from './link.js';
+import { RX_DROP_REASONS, RX_ST_REASONS, noRxDrops, type Link, type LinkCounters, type LinkKind, type RxBatch } from './link.js';
 import type { NativeIo, PollHandle } from './native.js';
 
 /** Datagrams per receive call. 16+ captures nearly all of batching's gain (native-io.md). */
@@ -40,7 +40,7 @@ export abstract class FdLink implements Link {
   readonly mtu: number;
   readonly addrs4: readonly string[];
   readonly addrs6: readonly string[];
-  readonly counters: LinkCounters = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txDropped: 0, rxDropped: 0 };
+  readonly counters: LinkCounters = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txDropped: 0, rxDropped: 0, rxDrops: noRxDrops(), kernelDropped: {} };
   /** Last receive error (negative errno) seen, for diagnostics; 0 when none. */
   lastRxError = 0;
 
@@ -178,6 +178,21 @@ export abstract class FdLink implements Link {
     this.io.close(this.fd);
     this.fd = -1;
     await this.afterClose();
+  }
+
+  /** Moves a native receive's drops (stats[0], by reason from RX_ST_REASONS) into the counters. */
+  protected takeDrops(st: Int32Array): void {
+    if (st[0] === 0) return;
+    this.counters.rxDropped += st[0]!;
+    st[0] = 0;
+    const by = this.counters.rxDrops;
+    for (let i = 0; i < RX_DROP_REASONS.length && RX_ST_REASONS + i < st.length; i++) {
+      const n = st[RX_ST_REASONS + i]!;
+      if (n !== 0) {
+        by[RX_DROP_REASONS[i]!] += n;
+        st[RX_ST_REASONS + i] = 0;
+      }
+    }
   }
 
   /** Cleanup beyond closing the fd (nothing by default). */

@@ -16,6 +16,22 @@ export interface RxBatch {
   count: number;
 }
 
+/**
+ * Why a link dropped a frame before the engine saw it. The first six are the native
+ * receive's (native/mrsh_io.h RX_ST_*, in that order); `down` is a virtual link's frame
+ * that arrived before it was started.
+ */
+export const RX_DROP_REASONS = ['not-ip', 'vlan', 'truncated', 'bad-length', 'gso', 'bad-csum-offset', 'down'] as const;
+export type RxDropReason = (typeof RX_DROP_REASONS)[number];
+/** index of the first reason in the native stats array */
+export const RX_ST_REASONS = 3;
+/** length of the native stats array */
+export const RX_ST_N = 9;
+
+export function noRxDrops(): Record<RxDropReason, number> {
+  return Object.fromEntries(RX_DROP_REASONS.map((r) => [r, 0])) as Record<RxDropReason, number>;
+}
+
 export interface LinkCounters {
   rxPackets: number;
   rxBytes: number;
@@ -25,6 +41,14 @@ export interface LinkCounters {
   txDropped: number;
   /** Frames received that were not IPv4/IPv6 or were truncated, dropped before the engine. */
   rxDropped: number;
+  /** rxDropped by reason (they add up to it) */
+  rxDrops: Record<RxDropReason, number>;
+  /**
+   * Frames the kernel dropped for this link before it could read them (its receive ring or
+   * queue was full), by the kernel's counter, as of the last refreshCounters(). Frames the
+   * interface received = rxPackets (handed to the engine) + rxDropped + these.
+   */
+  kernelDropped: Record<string, number>;
 }
 
 export interface Link {
@@ -41,6 +65,9 @@ export interface Link {
   readonly counters: LinkCounters;
   /** packet links: multicast data arrives through XDP and an AF_XDP socket (MRSH_PACKET_XDP) */
   readonly xdp?: boolean;
+
+  /** Reads the kernel's drop counters into counters.kernelDropped (a syscall: on demand). */
+  refreshCounters?(): void;
 
   /** Start delivering received datagrams. Called at most once. */
   start(onReceive: (batch: RxBatch) => void): void;

@@ -59,8 +59,9 @@ export interface NativeIo {
   openPacket(ifname: string, netns: string | null, flags?: number): NativePacket;
   /** count of datagrams read, or -errno when nothing was read because of an error */
   recvTun(fd: number, buf: Buffer, slot: number, maxSlots: number, offsets: Int32Array, lengths: Int32Array): number;
-  /** stats[0] += dropped frames, stats[1] += checksums completed, stats[2] = frames read;
-   * with ring, frames come from the PACKET_MMAP ring instead of recvmmsg */
+  /** stats (RX_ST_N of them): [0] += dropped frames, [1] += checksums completed, [2] =
+   * frames read, [3..] += dropped by reason (RX_DROP_REASONS); with ring, frames come from
+   * the PACKET_MMAP ring instead of recvmmsg */
   recvPacket(
     fd: number,
     buf: Buffer,
@@ -71,6 +72,8 @@ export interface NativeIo {
     stats: Int32Array,
     ring?: PacketRing | null,
   ): number;
+  /** frames the kernel dropped for the socket since the last call (PACKET_STATISTICS tp_drops) */
+  packetStats(fd: number): number;
   /** release a receive ring's mapping (idempotent) */
   unmapRing(ring: PacketRing): void;
   /** returns datagrams sent (the rest were dropped); result[0] = bytes sent */
@@ -96,9 +99,11 @@ export interface NativeIo {
   ): number;
   close(fd: number): number;
   /** AF_XDP input on queue 0 of ifname; busyPoll needs the device in this namespace */
-  openXsk(ifname: string, netns: string | null, busyPoll: boolean): NativeXsk;
+  openXsk(ifname: string, netns: string | null, busyPoll: boolean, originals?: string[] | null): NativeXsk;
   /** as recvPacket, from the AF_XDP socket's ring */
   recvXsk(xsk: NativeXsk, buf: Buffer, slot: number, maxSlots: number, offsets: Int32Array, lengths: Int32Array, stats: Int32Array): number;
+  /** the kernel's drops since the last call: out[0] rx_dropped (no umem frame), out[1] rx_ring_full */
+  xskStats(xsk: NativeXsk, out: Float64Array): void;
   /** detach the program, close the socket, restore device settings (idempotent) */
   closeXsk(xsk: NativeXsk): void;
   /** callback(status): status < 0 is a libuv error code */

@@ -35,7 +35,8 @@
 //                       receive work. Only queue 0 is read this way; other queues' frames
 //                       fall back to the packet socket.
 import { FdLink, RX_SLOTS, slotSizeFor } from './fd-link.js';
-import type { Link } from './link.js';
+import { RX_ST_N, type Link } from './link.js';
+import { NAPI_ATTRS, claimNapiOriginals, type NapiClaim } from './napi-state.js';
 import { PKT_HOST_BYPASS, PKT_QDISC_BYPASS, PKT_RX_RING, PKT_TX_RING, requireNative, type NativeIo, type NativePacket, type NativeXsk, type PacketRing, type PollHandle } from './native.js';
 
 const ETH_HLEN = 14;
@@ -67,9 +68,10 @@ function opt(v: boolean | undefined, env: string, dflt: boolean): boolean {
 class PacketLink extends FdLink {
   readonly mac: Buffer;
   readonly netns: string | null;
-  /** [0] frames dropped (drained after each call), [1] partial checksums completed,
-   * [2] frames read by the last call */
-  private readonly rxStats = new Int32Array(3);
+  /** the native receive's (RX_ST_*): drops by reason (drained after each call), partial
+   * checksums completed, frames read by the last call */
+  private readonly rxStats = new Int32Array(RX_ST_N);
+  private readonly xskStats = new Float64Array(2);
   private ring: PacketRing | null;
   private hostBypassFd: number;
   /** why the host bypass is missing although asked for, else null */
@@ -124,10 +126,7 @@ class PacketLink extends FdLink {
     const st = this.rxStats;
     const n = this.io.recvXsk(this.xsk!, this.rxBuf, this.slot, RX_SLOTS, this.rxOffsets, this.rxLengths, st);
     this.framesRead = st[2]!;
-    if (st[0] !== 0) {
-      this.counters.rxDropped += st[0]!;
-      st[0] = 0;
-    }
+    this.takeDrops(st);
     return n;
   }
 
@@ -145,17 +144,39 @@ class PacketLink extends FdLink {
     const st = this.rxStats;
     const n = this.io.recvPacket(this.fd, this.rxBuf, this.slot, RX_SLOTS, this.rxOffsets, this.rxLengths, st, this.ring);
     this.framesRead = st[2]!;
-    if (st[0] !== 0) {
-      this.counters.rxDropped += st[0]!;
-      st[0] = 0;
-    }
+    this.takeDrops(st);
     return n;
+  }
+
+  /** The kernel's drops: the packet socket's ring (or buffer) full, the AF_XDP socket's. */
+  refreshCounters(): void {
+    if (this.closed) return;
+    const k = this.counters.kernelDropped;
+    try {
+      k['ring-full'] = (k['ring-full'] ?? 0) + this.io.packetStats(this.fd);
+      if (this.xsk) {
+        this.io.xskStats(this.xsk, this.xskStats);
+        k['xsk-no-frame'] = (k['xsk-no-frame'] ?? 0) + this.xskStats[0]!;
+        k['xsk-ring-full'] = (k['xsk-ring-full'] ?? 0) + this.xskStats[1]!;
+      }
+    } catch {
+      // counters of a socket going away: what was read stays
+    }
+  }
+
+  override async close(): Promise<void> {
+    this.refreshCounters(); // the last drops stay visible after a vif is deleted
+    await super.close();
   }
 
   protected override async afterClose(): Promise<void> {
     if (this.xskPoll) this.io.pollStop(this.xskPoll);
     this.xskPoll = null;
-    if (this.xsk) this.io.closeXsk(this.xsk); // detaches the XDP program
+    if (this.xsk) {
+      this.io.closeXsk(this.xsk); // restores the NAPI settings, then detaches the XDP program
+      napiClaims.get(this.xsk)?.release();
+      napiClaims.delete(this.xsk);
+    }
     this.xsk = null;
     if (this.ring) this.io.unmapRing(this.ring);
     this.ring = null;
@@ -167,6 +188,9 @@ class PacketLink extends FdLink {
     return this.io.sendPacket(this.fd, this.txBufs, this.txIdx, this.txOff, this.txLen, this.txCount, this.mac, this.txResult, this.ring);
   }
 }
+
+/** the state file of each tuned xsk, released once closeXsk restored the originals */
+const napiClaims = new WeakMap<NativeXsk, NapiClaim>();
 
 /** Open a packet socket bound to ifname (which must exist). */
 export async function openPacketLink(ifname: string, opts: PacketLinkOptions = {}): Promise<Link> {
@@ -184,12 +208,28 @@ export async function openPacketLink(ifname: string, opts: PacketLinkOptions = {
   let xsk: NativeXsk | null = null;
   let xdpError: string | null = null;
   if (opt(opts.xdp, 'XDP', false)) {
+    let claim: NapiClaim | null = null;
     try {
-      xsk = io.openXsk(ifname, netns, opt(opts.xdpBusyPoll, 'XDP_BUSY_POLL', netns === null));
+      const busy = opt(opts.xdpBusyPoll, 'XDP_BUSY_POLL', netns === null);
+      // the true originals outlive a SIGKILL (napi-state.ts); without a record, no tuning
+      let claimError: string | null = null;
+      if (busy) {
+        try {
+          claim = claimNapiOriginals(ifname);
+          if (claim.leftover) process.emitWarning(`packet link ${ifname}: a daemon that died left its NAPI settings; restoring ${NAPI_ATTRS.map((a, i) => `${a}=${claim!.originals[i]}`).join(' ')} when this one closes`);
+        } catch (e) {
+          claimError = (e as Error).message;
+        }
+      }
+      xsk = io.openXsk(ifname, netns, busy && claim !== null, claim?.originals ?? null);
+      if (claim && !xsk.busyPoll) claim.release(); // nothing stays changed
+      if (claim && xsk.busyPoll) napiClaims.set(xsk, claim);
+      if (claimError) process.emitWarning(`packet link ${ifname}: XDP input without busy polling (${claimError})`);
       if (xsk.tuneError) {
         process.emitWarning(`packet link ${ifname}: XDP input without busy polling (${xsk.tuneError}); the interface's receive work runs where it is scheduled`);
       }
     } catch (e) {
+      claim?.release(); // nothing was tuned
       xdpError = (e as Error).message;
       // asked for by the caller: the caller decides; asked for by env: say so and go on
       if (opts.xdp === undefined) process.emitWarning(`packet link ${ifname}: XDP input unavailable (${xdpError}); multicast data arrives on the packet socket`);

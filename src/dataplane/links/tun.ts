@@ -1,6 +1,7 @@
 // A TUN device (IFF_TUN|IFF_NO_PI): every read is one IP datagram the host routed to the
 // device, every write injects one datagram into the host's stack as if received on it.
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { FdLink, RX_SLOTS, slotSizeFor } from './fd-link.js';
 import type { Link } from './link.js';
@@ -34,6 +35,32 @@ class TunLink extends FdLink {
     });
     this.created = dev.created;
     this.netns = netns;
+    this.txDropped0 = this.deviceTxDropped() ?? 0;
+  }
+
+  /** the device's tx_dropped when the link opened: its drops before mrsh are not ours */
+  private readonly txDropped0: number;
+
+  /** The device's own tx_dropped (what the host sent while its queue to us was full), read
+   * from sysfs, which shows the namespace mrsh runs in: null for a device in another one. */
+  private deviceTxDropped(): number | null {
+    if (this.netns !== null) return null;
+    try {
+      return Number(readFileSync(`/sys/class/net/${this.name}/statistics/tx_dropped`, 'utf8'));
+    } catch {
+      return null;
+    }
+  }
+
+  refreshCounters(): void {
+    if (this.closed) return;
+    const n = this.deviceTxDropped();
+    if (n !== null) this.counters.kernelDropped['queue-full'] = n - this.txDropped0;
+  }
+
+  override async close(): Promise<void> {
+    this.refreshCounters(); // the device may go with the fd: read its last drops first
+    await super.close();
   }
 
   protected receive(): number {

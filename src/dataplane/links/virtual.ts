@@ -2,7 +2,7 @@
 // `inject` and `capture` use. Two virtual links can be joined into a pair so that what
 // one sends the other receives; an unpaired link's transmissions go to its listeners.
 
-import type { Link, LinkCounters, RxBatch } from './link.js';
+import { noRxDrops, type Link, type LinkCounters, type RxBatch } from './link.js';
 
 /** Synthetic ifindex space for virtual links, far above any kernel ifindex. */
 let nextIfindex = 1_000_000;
@@ -11,7 +11,7 @@ export class VirtualLink implements Link {
   readonly kind = 'virtual' as const;
   readonly ifindex: number;
   readonly mtu: number;
-  readonly counters: LinkCounters = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txDropped: 0, rxDropped: 0 };
+  readonly counters: LinkCounters = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txDropped: 0, rxDropped: 0, rxDrops: noRxDrops(), kernelDropped: {} };
   private onReceive: ((batch: RxBatch) => void) | null = null;
   private peer: VirtualLink | null = null;
   private readonly listeners: ((pkt: Buffer) => void)[] = [];
@@ -42,6 +42,7 @@ export class VirtualLink implements Link {
   receive(pkt: Uint8Array): void {
     if (!this.onReceive) {
       this.counters.rxDropped++;
+      this.counters.rxDrops.down++;
       return;
     }
     this.counters.rxPackets++;
