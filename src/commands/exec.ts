@@ -10,6 +10,7 @@ import type { Parsed } from './grammar.js';
 import type { Output } from './output.js';
 import { COMMANDS, getGrammar } from './table.js';
 import { resolveVifNames } from './vif-names.js';
+import { localFileWriter } from './out-file.js';
 
 export type ExecResult =
   | { ok: true; output: Output; parsed: Parsed }
@@ -25,8 +26,12 @@ export function isBlank(line: string): boolean {
   return true;
 }
 
-export function makeCtx(router: RouterApi, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): Ctx {
-  return { router, commands: COMMANDS, readFile };
+export function makeCtx(
+  router: RouterApi,
+  readFile: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+  writeFile: (path: string, data: Buffer) => void = localFileWriter(null),
+): Ctx {
+  return { router, commands: COMMANDS, readFile, writeFile };
 }
 
 /** Parses without running; null for a blank line. */

@@ -22,6 +22,8 @@ export interface ServerOptions {
   eventHighWater?: number;
   /** bytes queued to a client beyond which its requests wait (it is not reading replies) */
   replyHighWater?: number;
+  /** bytes queued to a monitor capture client beyond which packets are dropped (counted, told) */
+  captureHighWater?: number;
   /** longest request line (default MAX_LINE) */
   maxLine?: number;
 }
@@ -34,6 +36,8 @@ interface Client {
   inflight: number;
   /** replies gathered in this tick: one write (one syscall) for all of them */
   out: string[];
+  /** monitor capture taps by request id: the call that ends each, packets not sent */
+  taps: Map<number, { stop: () => void; dropped: number }>;
 }
 
 /** gid of a group name, from /etc/group (Node has no getgrnam) */
@@ -79,6 +83,7 @@ export class ControlServer {
   private readonly log: (msg: string) => void;
   private readonly eventHigh: number;
   private readonly replyHigh: number;
+  private readonly captureHigh: number;
   /** the inode of the socket this server bound: close() removes only that */
   private boundIno = -1;
   /** events dropped for slow subscribers, all clients */
@@ -91,6 +96,7 @@ export class ControlServer {
     this.log = opts.log ?? (() => {});
     this.eventHigh = opts.eventHighWater ?? 256 << 10;
     this.replyHigh = opts.replyHighWater ?? 4 << 20;
+    this.captureHigh = opts.captureHighWater ?? 16 << 20;
     router.on('upcall', this.onUpcall);
   }
 
@@ -179,7 +185,7 @@ export class ControlServer {
   }
 
   private accept(sock: Socket): void {
-    const c: Client = { sock, subscribed: false, dropped: 0, inflight: 0, out: [] };
+    const c: Client = { sock, subscribed: false, dropped: 0, inflight: 0, out: [], taps: new Map() };
     this.clients.add(c);
     sock.setEncoding('utf8');
     const split = new LineSplitter(
@@ -198,7 +204,11 @@ export class ControlServer {
     });
     // a client that vanishes mid-request: its reply is dropped when it comes, nothing else
     sock.on('error', () => {});
-    sock.on('close', () => this.clients.delete(c));
+    sock.on('close', () => {
+      this.clients.delete(c);
+      for (const t of c.taps.values()) t.stop();
+      c.taps.clear();
+    });
   }
 
   private onLine(c: Client, line: string): void {
@@ -222,6 +232,14 @@ export class ControlServer {
     } else if (req.unsubscribe === 'upcalls') {
       c.subscribed = false;
       this.send(c, { id, ok: true });
+    } else if (req.subscribe === 'capture') {
+      this.tap(c, id, req.vif, req.family);
+    } else if (req.unsubscribe === 'capture') {
+      const t = c.taps.get(req.tap as number);
+      t?.stop();
+      if (t?.dropped) c.sock.write(`{"event":"dropped-packets","tap":${req.tap as number},"count":${t.dropped}}\n`);
+      c.taps.delete(req.tap as number);
+      this.send(c, { id, ok: true });
     } else if (req.call === 'status') {
       this.send(c, { id, ok: true, result: this.router.status() });
     } else if (req.call === 'now') {
@@ -229,18 +247,64 @@ export class ControlServer {
     } else bad('unknown request: expected line, subscribe, unsubscribe or call');
   }
 
+  /**
+   * monitor capture: every packet that passes the vif, whole, as an event. A client too
+   * slow to take them has packets dropped and counted (then told), never the router held up.
+   */
+  private tap(c: Client, id: number, vif: unknown, family: unknown): void {
+    if (typeof vif !== 'number' || (family !== 'inet' && family !== 'inet6')) {
+      this.send(c, { id, ok: false, error: { message: 'subscribe capture: needs a numeric vif and family inet or inet6', offset: null, errno: 'EINVAL', parse: false } });
+      return;
+    }
+    const s = c.sock;
+    const t = { stop: () => {}, dropped: 0 };
+    const tellDropped = (): void => {
+      if (t.dropped === 0 || s.destroyed || !s.writable) return;
+      s.write(`{"event":"dropped-packets","tap":${id},"count":${t.dropped}}\n`);
+      t.dropped = 0;
+    };
+    try {
+      t.stop = this.router.tapCapture(vif, family, (dir, buf, off, len, timeMs) => {
+        if (s.destroyed || !s.writable) return;
+        // a capture was asked for: more room than upcall events get, for a burst
+        if (s.writableLength > this.captureHigh) {
+          // said once the client caught up, even if no packet follows
+          if (t.dropped++ === 0) s.once('drain', tellDropped);
+          return;
+        }
+        tellDropped();
+        const hex = Buffer.from(buf.buffer, buf.byteOffset + off, len).toString('hex');
+        s.write(`{"event":"packet","tap":${id},"dir":"${dir}","timeMs":${timeMs},"length":${len},"hex":"${hex}"}\n`);
+      });
+    } catch (e) {
+      const err = e as { message?: string; errno?: unknown };
+      this.send(c, { id, ok: false, error: { message: `monitor capture: ${err.message}`, offset: null, errno: typeof err.errno === 'string' ? err.errno : null, parse: false } });
+      return;
+    }
+    c.taps.set(id, t);
+    this.send(c, { id, ok: true });
+  }
+
   private runLine(c: Client, id: number, line: string, files: Record<string, unknown>): void {
     c.inflight++;
-    const ctx = makeCtx(this.router, (p) => {
-      const t = files[p];
-      if (typeof t !== 'string') throw new Error('the client did not send this file');
-      return t;
-    });
+    const ctx = makeCtx(
+      this.router,
+      (p) => {
+        const t = files[p];
+        if (typeof t !== 'string') throw new Error('the client did not send this file');
+        return t;
+      },
+      // files a command writes go back to the client, which writes them with its rights
+      (p, data) => {
+        (written ??= {})[p] = data.toString('base64');
+      },
+    );
+    let written: Record<string, string> | undefined;
     ctx.shared = true;
     const reply = (r: ExecResult | null) => {
       c.inflight--;
       if (r === null) this.send(c, { id, ok: true, output: null });
-      else if (r.ok) this.send(c, { id, ok: true, output: r.output });
+      else if (r.ok) this.send(c, written ? { id, ok: true, output: r.output, files: written } : { id, ok: true, output: r.output });
       else this.send(c, { id, ok: false, error: wireError(r) });
     };
     const internal = (e: unknown) => {

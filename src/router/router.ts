@@ -16,7 +16,7 @@ import { DEFAULT_PENDING_LIMIT, type MrouteEngine } from '../dataplane/engine.js
 import type { Upcall } from '../dataplane/upcall.js';
 import type { Link, RxBatch } from '../dataplane/links/link.js';
 import { VirtualLink } from '../dataplane/links/virtual.js';
-import { CaptureRing } from './capture.js';
+import { CaptureRing, type CaptureTap } from './capture.js';
 import { buildPacket } from './packets.js';
 import { explain } from './explain.js';
 import { PolicyTable, policyLine } from './policy.js';
@@ -273,13 +273,18 @@ export class Router implements RouterApi {
     const { buf, offsets, lengths, count } = batch;
     const igmp = this.igmpSink;
     const mld = this.mldSink;
+    // what arrived on the vif, for capture: before input(), which rewrites TTLs in place
+    const cap4 = this.captures.inet[this.inet.vifForIf(ifindex)] ?? null;
+    const cap6 = this.captures.inet6[this.inet6.vifForIf(ifindex)] ?? null;
     for (let i = 0; i < count; i++) {
       const off = offsets[i];
       if (buf[off] >>> 4 === 6) {
+        cap6?.record(buf, off, lengths[i], t, true);
         // before input(): the engine rewrites hop limits in place
         if (mld !== null) this.countControl(this.ctl.inet6, deliverMld(mld, ifindex, buf, off, lengths[i]));
         this.inet6.input(ifindex, buf, off, lengths[i]);
       } else {
+        cap4?.record(buf, off, lengths[i], t, true);
         if (igmp !== null && lengths[i] >= 20 && buf[off + 9] === IPPROTO_IGMP) this.countControl(this.ctl.inet, igmp(ifindex, buf, off, lengths[i], 0));
         this.inet.input(ifindex, buf, off, lengths[i]);
       }
@@ -1011,8 +1016,10 @@ export class Router implements RouterApi {
     const tx0 = this.txCopies;
     this.tick();
     const work = Buffer.alloc(pkt.length);
+    const cap = this.captures[family][spec.vif];
     for (let i = 0; i < count; i++) {
       pkt.copy(work); // the engine rewrites TTLs in place
+      cap.record(work, 0, work.length, e.now, true);
       if (family === 'inet') this.inet.input(ifindex, work, 0, work.length);
       else this.inet6.input(ifindex, work, 0, work.length);
       if ((i & 63) === 63) this.flushTx();
@@ -1045,8 +1052,15 @@ export class Router implements RouterApi {
         length: c.length,
         checksumOk: v6 ? null : h.length >= 20 ? ipv4HeaderOk(h, 0, (h[0] & 15) << 2) : false,
         hex: h.toString('hex'),
+        direction: c.dir,
       };
     });
+  }
+
+  tapCapture(vif: number, family: Family, fn: CaptureTap): () => void {
+    const e = this.engine(family);
+    if (!Number.isInteger(vif) || vif < 0 || vif >= e.maxVifs) fail('EINVAL', `vif ${vif} out of range (0-${e.maxVifs - 1})`);
+    return this.captures[family][vif].tap((dir, buf, off, len, now) => fn(dir, buf, off, len, this.unixEpochOffset + now));
   }
 
   // ================================================================ configuration

@@ -6,6 +6,8 @@ import { Box, useApp, useInput, useStdout, type Key } from 'ink';
 import { splitKeys } from './split-keys.js';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { execute, makeCtx, type ExecResult } from '../commands/exec.js';
+import { startCaptureStream, type CaptureStream } from '../commands/capture-stream.js';
+import { fileErrorText } from '../commands/out-file.js';
 import { getGrammar } from '../commands/table.js';
 import type { RouterApi, UpcallType } from '../router/api.js';
 import type { LiveView } from '../control/remote.js';
@@ -116,6 +118,18 @@ export function App(props: AppProps) {
   useEffect(() => props.attached?.onState(setLink), [props.attached]);
   const [busy, setBusy] = useState<string | null>(null);
   const [monitor, setMonitor] = useState<{ types: UpcallType[] | null; lastSeq: number } | null>(null);
+  // monitor capture: the stream until Ctrl-C
+  const capture = useRef<{ stream: CaptureStream; file: string; what: string } | null>(null);
+  const [capturing, setCapturing] = useState(false);
+  const stopCapture = () => {
+    const c = capture.current;
+    if (!c) return;
+    capture.current = null;
+    setCapturing(false);
+    const { packets, dropped } = c.stream.stop();
+    print(p.dim(`capture stopped: ${packets} packets of ${c.what} written to ${c.file}${dropped ? `, ${dropped} dropped by the daemon (this shell read too slowly)` : ''}`));
+  };
+  useEffect(() => () => void capture.current?.stream.stop(), []);
   const history = useRef<string[]>(props.historyPath ? loadHistory(props.historyPath) : []);
   const histPos = useRef<number>(-1); // -1: editing a new line
   const draft = useRef<string>('');
@@ -145,7 +159,7 @@ export function App(props: AppProps) {
   }, [snap.version]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const finish = useCallback(
-    (r: ExecResult, text: string) => {
+    (r: ExecResult, text: string): Promise<void> | void => {
       setBusy(null);
       refresh();
       // as on IOS, exit in configuration mode goes back to exec mode; quit and Ctrl-D leave
@@ -167,6 +181,24 @@ export function App(props: AppProps) {
         setMonitor({ types: r.output.types, lastSeq: last });
         print(p.dim('monitoring upcalls, Ctrl-C to stop'));
         return;
+      }
+      if (r.ok && r.output.kind === 'monitor-capture') {
+        const { vif, family, file } = r.output;
+        const what = `${family === 'inet' ? 'vif' : 'mif'} ${vif}`;
+        setBusy('monitor capture');
+        // the next line waits until the capture runs, so the packets it causes are in it
+        return startCaptureStream(router, vif, family, file, null).then(
+          (c) => {
+            setBusy(null);
+            capture.current = { stream: c, file, what };
+            setCapturing(true);
+            print(p.dim(`capturing ${what} to ${file}, Ctrl-C to stop`));
+          },
+          (e: unknown) => {
+            setBusy(null);
+            print(`% monitor capture: ${fileErrorText(file, e)}`);
+          },
+        );
       }
       if (!r.ok) {
         // the line is on screen just above, after the prompt: only the caret and message
@@ -225,7 +257,7 @@ export function App(props: AppProps) {
       setBusy(text.split(' ').slice(0, 2).join(' '));
       return r.then((res) => finish(res, text));
     }
-    finish(r, text);
+    return finish(r, text);
   };
 
   const submit = () => {
@@ -242,7 +274,8 @@ export function App(props: AppProps) {
   const onKey = (input: string, key: Key) => {
     const line = lineRef.current;
     if (key.ctrl && input === 'c') {
-      if (monitor) {
+      if (capture.current) stopCapture();
+      else if (monitor) {
         setMonitor(null);
         print(p.dim('monitor stopped'));
       } else {
@@ -327,7 +360,7 @@ export function App(props: AppProps) {
       <Scrollback transcript={transcript} width={columns} />
       <UpcallPane snap={snap} height={paneH} width={columns} p={p} />
       <StatusLine status={status} width={columns} alert={link === 'lost' ? `DAEMON GONE (${attachedTo}), reconnecting` : null}
-        busy={busy ? `running ${busy}${queued ? `, ${queued} typed ahead` : ''}` : monitor ? 'monitor (Ctrl-C stops)' : null} p={cursorPainter} />
+        busy={busy ? `running ${busy}${queued ? `, ${queued} typed ahead` : ''}` : monitor ? 'monitor (Ctrl-C stops)' : capturing ? 'capture (Ctrl-C stops)' : null} p={cursorPainter} />
       <PromptLine prompt={prompt} line={line} width={columns} p={cursorPainter} busy={busy !== null} />
     </Box>
   );
