@@ -16,6 +16,7 @@ import { painter } from '../format/style.js';
 import { upcallLine } from '../format/upcalls.js';
 import { helpLines, tabComplete } from './completion.js';
 import { stateWords } from './state-words.js';
+import type { RemoteState } from './remote-state.js';
 import { appendHistory, loadHistory } from './history-file.js';
 import * as ed from './line-editor.js';
 import { PromptLine } from './PromptLine.js';
@@ -50,7 +51,7 @@ export interface Attachment {
 export interface AppProps {
   /** an embedded router; or remote: a daemon's session (commands and the live view) */
   router?: RouterApi;
-  remote?: { live: LiveView; exec(line: string): ExecResult | Promise<ExecResult> | null };
+  remote?: { live: LiveView; exec(line: string): ExecResult | Promise<ExecResult> | null; state?: RemoteState };
   color: boolean;
   /** null: no persistent history (tests) */
   historyPath: string | null;
@@ -76,8 +77,10 @@ export function App(props: AppProps) {
   const ctx = useRef(props.router ? makeCtx(props.router) : null).current;
   const exec = props.remote ? props.remote.exec : (text: string) => execute(text, ctx!);
   const grammar = getGrammar();
-  // Tab and ? offer vifs and addresses from the embedded router's state
-  const state = useRef(props.router ? stateWords(props.router) : undefined).current;
+  // Tab and ? offer vifs and addresses from the router's state (attached: the daemon's, as last fetched)
+  const remoteState = props.remote?.state;
+  const state = useRef(props.router ? stateWords(props.router) : remoteState ? stateWords(remoteState) : undefined).current;
+  useEffect(() => void remoteState?.refresh(), [remoteState]);
 
   const [line, setLineState] = useState<ed.LineState>(ed.EMPTY_LINE);
   // keys of one input chunk are handled in a row, so each must see the line the last left
@@ -162,6 +165,7 @@ export function App(props: AppProps) {
     (r: ExecResult, text: string): Promise<void> | void => {
       setBusy(null);
       refresh();
+      void remoteState?.refresh();
       // as on IOS, exit in configuration mode goes back to exec mode; quit and Ctrl-D leave
       if (r.ok && r.output.kind === 'exit' && configMode.current && r.parsed.command.name === 'exit') {
         setMode(false);
@@ -295,6 +299,7 @@ export function App(props: AppProps) {
     // while a command runs the keys keep editing, and Enter queues the line behind it:
     // every line typed ahead runs, in the order it was typed (runLine's chain)
     if (key.return) return submit();
+    if (key.tab || input === '?') void remoteState?.refresh();
     if (key.tab) {
       const r = tabComplete(grammar, line.text.slice(0, line.cursor), state);
       if (r.list) {
