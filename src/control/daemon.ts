@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { runBatch } from '../commands/batch.js';
 import { applyPlan, planReplace } from '../commands/configure.js';
 import { Router } from '../router/router.js';
-import { ControlServer, groupId } from './server.js';
+import { ControlServer, groupId, probeSocket } from './server.js';
 import { MrouteEndpoint, mrouteSocketPath } from './mroute-endpoint.js';
 import { checkPrivateDir, defaultSocketPath, privateSocketDir } from './socket-path.js';
 
@@ -35,6 +35,13 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
       log(`cannot open the control socket: ${(e as Error).message}`);
       return 1;
     }
+  }
+  // Before anything touches a link: a second daemon would apply its startup file (tcx and
+  // XDP programs, NAPI settings, TUN devices) to the interfaces the first one is using, and
+  // only then find the socket taken. listen() checks again, for a daemon started meanwhile.
+  if ((await probeSocket(path)) === 'live') {
+    log(`cannot open the control socket: ${path}: a daemon is already answering there; nothing was changed`);
+    return 1;
   }
   const router = await Router.create({ startupFile: file });
   if (file) {
