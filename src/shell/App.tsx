@@ -60,6 +60,8 @@ export interface AppProps {
   onExit?: () => void;
   /** attached to a daemon: its socket, and whether it answers */
   attached?: Attachment;
+  /** a line shown under the banner ($MRSH_HINT: the demo lab says what to try) */
+  hint?: string;
 }
 
 /** rows of the upcall pane for a terminal height: smaller terminals keep more room for output */
@@ -97,7 +99,8 @@ export function App(props: AppProps) {
         text:
           p.bold('mrsh') +
           (props.attached ? ` multicast router shell, attached to the daemon at ${props.attached.socket}.` : ' multicast router shell.') +
-          ' help lists the commands, ? what may come next, Tab completes.',
+          ' help lists the commands, ? what may come next, Tab completes.' +
+          (props.hint ? `\n${visible(props.hint)}` : ''),
       },
     ],
   }));

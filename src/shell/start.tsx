@@ -19,7 +19,7 @@ export async function startShell(target: { router: RouterApi } | { remote: Remot
   const exec = (l: string) => link!.exec(l);
   const where = link ? { remote: { live: link, exec, state: new RemoteState(exec) }, attached: link } : { router: (target as { router: RouterApi }).router };
   const app = render(
-    <App {...where} color={wantColor(process.stdout, process.env, false)} historyPath={historyPath()} />,
+    <App {...where} color={wantColor(process.stdout, process.env, false)} historyPath={historyPath()} hint={process.env.MRSH_HINT || undefined} />,
     // Ctrl-C cancels the line (or a monitor), it does not end the shell; Ctrl-D does
     { exitOnCtrlC: false, patchConsole: false, maxFps: 30 },
   );
