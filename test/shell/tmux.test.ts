@@ -12,7 +12,9 @@ import { Daemon, cleanupDaemons, mrsh, tempDir } from '../control/daemon-helpers
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-const S = `mrsh-e2e-${process.pid}`;
+// each test its own tmux server: a new one under a name just killed can fail to start
+let S = `mrsh-e2e-${process.pid}`;
+let servers = 0;
 
 const tmux = (...args: string[]) => spawnSync('tmux', ['-L', S, ...args], { encoding: 'utf8' });
 const screen = () => tmux('capture-pane', '-p', '-t', S).stdout;
@@ -107,6 +109,7 @@ test('the terminal keeps what the shell printed: tmux history, after exit too; i
 const historyOf = () => tmux('capture-pane', '-p', '-J', '-S', '-', '-t', S).stdout;
 
 async function startIn(cmd: string, cols = 80, rows = 24): Promise<void> {
+  S = `mrsh-e2e-${process.pid}-${++servers}`;
   assert.equal(tmux('new-session', '-d', '-s', S, '-x', String(cols), '-y', String(rows), cmd).status, 0);
   tmux('set-option', '-t', S, 'remain-on-exit', 'on');
   tmux('set-option', '-t', S, 'history-limit', '5000');
@@ -133,7 +136,9 @@ async function typeAhead(prompt: string): Promise<void> {
   typeLines(['inject 0 10.9.9.9 239.9.9.9 count 1000000', ...ahead, 'show mfc']);
   // typed ahead for real: all of it went in before the inject answered
   assert.ok(!historyOf().includes('injected 1000000 packets'), 'the inject was still running when the lines were typed');
-  await until(() => historyOf().includes(`${prompt}show mfc`) && /10\.0\.0\.8\s+239\.1\.1\.1/.test(historyOf()), 60_000);
+  // the show's own output, not the echo of the mfc add lines
+  const shownAfter = (h: string) => (h.lastIndexOf(`${prompt}show mfc`) < 0 ? '' : h.slice(h.lastIndexOf(`${prompt}show mfc`)));
+  await until(() => /10\.0\.0\.8\s+239\.1\.1\.1/.test(shownAfter(historyOf())), 60_000);
   const h = historyOf();
   const at = h.indexOf('injected 1000000 packets');
   assert.ok(at >= 0, h);
