@@ -16,6 +16,9 @@ import type { LiveView, RemoteSession } from './control/remote.js';
 import { present } from './format/present.js';
 import { wantColor } from './format/style.js';
 import { mrshVersion } from './commands/version.js';
+import { fileErrorText, localFileWriter, rethrowFileError } from './commands/out-file.js';
+import { startCaptureStream, type CaptureStream } from './commands/capture-stream.js';
+import type { Output } from './commands/output.js';
 
 export const EXIT_OK = 0;
 export const EXIT_COMMAND = 1;
@@ -40,8 +43,13 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   for (const f of stdoutGoneListeners) f();
 });
 
-function writeOut(s: string): void {
+function writeOut(s: string | Buffer): void {
   if (!stdoutGone) process.stdout.write(s);
+}
+
+/** a one-shot's text goes to stderr when its data went to stdout (capture ... pcap -) */
+function dataOnStdout(r: { ok: boolean; output?: Output }): boolean {
+  return r.ok && (r.output?.kind === 'capture' || r.output?.kind === 'monitor-capture') && r.output.file === '-';
 }
 
 /**
@@ -104,11 +112,17 @@ async function batchMode(o: Opts): Promise<number> {
   const router = await embeddedRouter();
   const color = o.color ?? wantColor(process.stdout, process.env, o.json);
   const out = bufferedStdout();
+  // monitor capture in a batch file runs until the file ends
+  const captures: { stream: CaptureStream; file: string }[] = [];
   const res = await runBatch(text, router, {
     name,
     keepGoing: o.keepGoing,
     check: o.check,
     onResult: (r, line) => {
+      if (r.ok && r.output.kind === 'monitor-capture') {
+        const { vif, family, file } = r.output;
+        return startCaptureStream(router, vif, family, file, null).then((stream) => void captures.push({ stream, file }), rethrowFileError(file));
+      }
       const p = present(r, line, { color, json: o.json, compact: true });
       if (p.text !== null) out.line(p.text);
     },
@@ -118,6 +132,10 @@ async function batchMode(o: Opts): Promise<number> {
     },
   });
   out.flush();
+  for (const c of captures) {
+    const { packets } = c.stream.stop();
+    process.stderr.write(`${name}: monitor capture: ${packets} packets written to ${c.file}\n`);
+  }
   if (o.check && res.errors === 0) process.stderr.write(`${name}: ${res.commands} commands OK\n`);
   await router.close();
   return res.errors ? EXIT_COMMAND : EXIT_OK;
@@ -150,6 +168,7 @@ async function oneShot(o: Opts): Promise<number> {
   if (session === undefined) return EXIT_COMMAND;
   if (session) {
     try {
+      session.stdout = writeOut;
       let r = session.exec(line)!;
       if (r instanceof Promise) r = await r;
       if (!r.ok && r.error instanceof ParseError) {
@@ -158,8 +177,9 @@ async function oneShot(o: Opts): Promise<number> {
       }
       const color = o.color ?? wantColor(process.stdout, process.env, o.json || parsed.pipe.json);
       if (r.ok && r.output.kind === 'monitor') return await monitor(session, r.output.types, o.json || parsed.pipe.json, color);
+      if (r.ok && r.output.kind === 'monitor-capture') return await monitorCapture(session, r.output);
       const p = present(r, line, { color, json: o.json, width: process.stdout.columns });
-      if (p.text !== null) if (p.error) process.stderr.write(`${p.text}\n`);
+      if (p.text !== null) if (p.error || dataOnStdout(r)) process.stderr.write(`${p.text}\n`);
       else writeOut(`${p.text}\n`);
       return p.error ? EXIT_COMMAND : EXIT_OK;
     } finally {
@@ -168,12 +188,13 @@ async function oneShot(o: Opts): Promise<number> {
   }
   const router = await embeddedRouter();
   try {
-    let r = run(parsed, makeCtx(router));
+    let r = run(parsed, makeCtx(router, undefined, localFileWriter(writeOut)));
     if (r instanceof Promise) r = await r;
     const color = o.color ?? wantColor(process.stdout, process.env, o.json || parsed.pipe.json);
     if (r.ok && r.output.kind === 'monitor') return await monitor(router, r.output.types, o.json || parsed.pipe.json, color);
+    if (r.ok && r.output.kind === 'monitor-capture') return await monitorCapture(router, r.output);
     const p = present(r, line, { color, json: o.json, width: process.stdout.columns });
-    if (p.text !== null) if (p.error) process.stderr.write(`${p.text}\n`);
+    if (p.text !== null) if (p.error || dataOnStdout(r)) process.stderr.write(`${p.text}\n`);
       else writeOut(`${p.text}\n`);
     // a script that thinks it configured a router must not be silently wrong
     if (r.ok && parsed.command.mutates) {
@@ -217,6 +238,32 @@ async function monitor(router: LiveView, types: string[] | null, json: boolean, 
   clearInterval(keepAlive);
   router.off('upcall', onUpcall);
   out.flush();
+  return EXIT_OK;
+}
+
+/** `mrsh monitor capture N pcap FILE`: packets into FILE (or stdout) until SIGINT */
+async function monitorCapture(src: LiveView, out: { vif: number; family: 'inet' | 'inet6'; file: string }): Promise<number> {
+  let stream: CaptureStream;
+  try {
+    stream = await startCaptureStream(src, out.vif, out.family, out.file, writeOut);
+  } catch (e) {
+    process.stderr.write(`% monitor capture: ${fileErrorText(out.file, e)}\n`);
+    return EXIT_COMMAND;
+  }
+  const what = `${out.family === 'inet' ? 'vif' : 'mif'} ${out.vif}`;
+  const where = out.file === '-' ? 'standard output' : out.file;
+  // the tap is set: every packet from here on is in the file
+  process.stderr.write(`mrsh: capturing ${what} to ${where}, Ctrl-C to stop\n`);
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+    stdoutGoneListeners.push(() => resolve());
+    if ('client' in src) (src as RemoteSession).client.onClose(() => resolve());
+  });
+  clearInterval(keepAlive);
+  const { packets, dropped } = stream.stop();
+  process.stderr.write(`mrsh: ${packets} packets of ${what} written to ${where}${dropped ? `; ${dropped} more dropped by the daemon (this client read too slowly)` : ''}\n`);
   return EXIT_OK;
 }
 

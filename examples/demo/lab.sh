@@ -5,22 +5,26 @@
 #                                                              r2 ── veth ── ns lan2: a receiver
 #
 # The daemon starts on examples/demo/router.conf (AF_PACKET vifs on r0-r2, a policy rule that answers
-# NOCACHE upcalls), the sender sends two groups at 20 packets/s, and the interactive shell
-# attaches to the daemon: watch upcalls arrive in the live pane and the counters move
-# (`show mroute count`, `show vif`, `explain 10.99.0.2 239.99.1.1`). Ctrl-D leaves; everything
-# the lab created is removed on exit. DEMO_SECONDS=N runs without a shell for N seconds and
-# prints the counters instead (for scripts and CI).
+# NOCACHE upcalls), the interactive shell attaches to the daemon, and once it has, the sender
+# sends two groups at 20 packets/s: watch the upcalls arrive in the live pane and the counters
+# move (`show mroute count`, `show vif`, `explain 10.99.0.2 239.99.1.1`). Ctrl-D leaves;
+# everything the lab created (namespaces, the daemon's socket and log) is removed on exit.
+# DEMO_SECONDS=N runs without a shell for N seconds and prints the counters instead (for
+# scripts and CI).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 [ "$(id -u)" = 0 ] || { echo "demo: needs root (network namespaces, packet sockets)" >&2; exit 1; }
 P="mrsh-demo-$$"
-SOCK="/tmp/$P.sock"
+# the daemon's socket and log, in a directory of the lab's own that goes with it
+TMP=$(mktemp -d /tmp/mrsh-demo-XXXXXX)
+SOCK="$TMP/mrsh.sock"
+LOG="$TMP/daemon.log"
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   for n in src rtr lan1 lan2; do ip netns del "$P-$n" 2>/dev/null || true; done
-  rm -f "$SOCK"
+  rm -rf "$TMP"
 }
 trap cleanup EXIT INT TERM
 
@@ -38,12 +42,12 @@ for i in 1 2; do
 done
 
 MRSH=(node "$ROOT/bin/mrsh.js")
-ip netns exec "$P-rtr" "${MRSH[@]}" daemon -f "$ROOT/examples/demo/router.conf" --socket "$SOCK" 2>"/tmp/$P.log" &
+ip netns exec "$P-rtr" "${MRSH[@]}" daemon -f "$ROOT/examples/demo/router.conf" --socket "$SOCK" 2>"$LOG" &
 PIDS+=($!)
 for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-[ -S "$SOCK" ] || { echo "demo: the daemon did not start:" >&2; cat "/tmp/$P.log" >&2; exit 1; }
+[ -S "$SOCK" ] || { echo "demo: the daemon did not start:" >&2; cat "$LOG" >&2; exit 1; }
 
-# Receivers that joined the groups, and a sender bounded to 10 minutes.
+# Receivers that joined the groups now; the sender (bounded to 10 minutes) later.
 for i in 1 2; do
   ip netns exec "$P-lan$i" node -e "
     const s = require('dgram').createSocket({ type: 'udp4', reuseAddr: true });
@@ -51,18 +55,32 @@ for i in 1 2; do
     s.on('message', () => {}); setTimeout(() => process.exit(0), 600000);" &
   PIDS+=($!)
 done
-ip netns exec "$P-src" node -e "
-  const s = require('dgram').createSocket('udp4');
-  s.bind(0, () => { s.setMulticastInterface('10.99.0.2'); s.setMulticastTTL(8);
-    let n = 0; const t = setInterval(() => { for (const g of ['239.99.1.1', '239.99.1.2']) s.send('mrsh demo ' + n, 5000, g); if (++n >= 12000) { clearInterval(t); s.close(); } }, 50); });" &
-PIDS+=($!)
+send() {
+  ip netns exec "$P-src" node -e "
+    const s = require('dgram').createSocket('udp4');
+    s.bind(0, () => { s.setMulticastInterface('10.99.0.2'); s.setMulticastTTL(8);
+      let n = 0; const t = setInterval(() => { for (const g of ['239.99.1.1', '239.99.1.2']) s.send('mrsh demo ' + n, 5000, g); if (++n >= 12000) { clearInterval(t); s.close(); } }, 50); });"
+}
 
 if [ -n "${DEMO_SECONDS:-}" ]; then
+  send &
+  PIDS+=($!)
   sleep "$DEMO_SECONDS"
   "${MRSH[@]}" --socket "$SOCK" show mroute count
   "${MRSH[@]}" --socket "$SOCK" show vif
   "${MRSH[@]}" --socket "$SOCK" show upcalls
 else
-  echo "mrsh demo: the shell is attached to the lab's router. Try: show mroute count, show vif, show policy, explain 10.99.0.2 239.99.1.1"
-  "${MRSH[@]}" --socket "$SOCK"
+  # the traffic starts once the shell is attached (a connection on the daemon's socket; its
+  # accepted end is in the shell's namespace and names the path the daemon bound, in $TMP
+  # before the rename), so the first upcalls arrive in its pane
+  (
+    for _ in $(seq 300); do
+      ss -xH state connected 2>/dev/null | grep -qF "$TMP/" && break
+      sleep 0.1
+    done
+    send
+  ) &
+  PIDS+=($!)
+  MRSH_HINT="This is the lab's router; the sender starts now. Try: show mroute count, show vif, show policy, explain 10.99.0.2 239.99.1.1" \
+    "${MRSH[@]}" --socket "$SOCK"
 fi

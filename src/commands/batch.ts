@@ -7,13 +7,17 @@ import type { Ctx } from './define.js';
 import { formatError } from './errors.js';
 import { execute, isBlank, parseLine, run, type ExecResult } from './exec.js';
 import { ParseError } from './errors.js';
+import { asCommandError } from './define.js';
 
 export interface BatchOpts {
   name: string;
   keepGoing: boolean;
   check: boolean;
-  /** prints one command's result; returns false for nothing */
-  onResult(r: ExecResult, line: string): void;
+  /**
+   * Prints one command's result. It may return a promise (monitor capture starting), which
+   * the next line waits for; a rejection is that line's error.
+   */
+  onResult(r: ExecResult, line: string): void | Promise<void>;
   /** one error report, already formatted as FILE:LINE: message (+ line and caret) */
   onError(text: string): void;
 }
@@ -53,6 +57,14 @@ export async function runBatchIn(ctx: Ctx, text: string, opts: BatchOpts): Promi
     } else r = execute(line, ctx);
     if (r instanceof Promise) r = await r;
     if (r === null) continue;
+    if (r.ok && r.output.kind !== 'exit' && !opts.check) {
+      try {
+        const w = opts.onResult(r, line);
+        if (w instanceof Promise) await w;
+      } catch (e) {
+        r = { ok: false, error: asCommandError(r.parsed.command.name, e), parsed: r.parsed };
+      }
+    }
     if (!r.ok) {
       res.errors++;
       const [first, ...rest] = formatError(r.error, line, '    ').split('\n').reverse();
@@ -69,7 +81,6 @@ export async function runBatchIn(ctx: Ctx, text: string, opts: BatchOpts): Promi
       res.stopped = pos < n;
       break;
     }
-    if (!opts.check) opts.onResult(r, line);
   }
   res.lines = lineNo;
   return res;

@@ -15,6 +15,12 @@ export interface Ctx {
    * and relative to its directory, never the daemon's.
    */
   readFile(path: string): string;
+  /**
+   * Writes a file a command produces (`capture N pcap FILE`; `-` is standard output).
+   * Embedded: the file system; on a daemon: sent back with the reply, and the client
+   * writes it, as readFile.
+   */
+  writeFile(path: string, data: Buffer): void;
   /** set on the daemon: commands that would hold up every client (sleep) are refused */
   shared?: boolean;
   /**
@@ -48,6 +54,8 @@ export interface CommandDef {
   show?: boolean;
   /** only meaningful with a person at the keyboard, or streaming */
   interactive?: boolean;
+  /** the parameter naming a file the command writes (the client writes what the daemon sends back) */
+  writes?: string;
   /** the parameter naming a file the command reads (a client sends its text along) */
   reads?: string;
   run(ctx: Ctx, a: Args): Output | Promise<Output>;

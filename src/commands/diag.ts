@@ -1,12 +1,27 @@
-// Diagnostics: explain, inject, capture and clear counters. These answer "why is nothing
+// Diagnostics: explain, inject, capture (and monitor capture) and clear counters. These answer "why is nothing
 // forwarded?" without a packet generator or tcpdump, on every link type.
 import type { Family, InjectSpec } from '../router/api.js';
 import { INJECT_MAX } from '../router/packets.js';
-import { OK, call, kwFamily, sgFamily, type CommandDef } from './define.js';
 import type { Output } from './output.js';
+import { OK, call, kwFamily, sgFamily, type CommandDef, type Ctx } from './define.js';
+import type { Args } from './args.js';
+import { CommandError } from './errors.js';
+import { pcapngHeader, pcapngPacket } from '../format/pcap.js';
+import { CAPTURE_SNAP } from '../router/capture.js';
+import { fileErrorText } from './out-file.js';
 
 /** packets injected between two turns of the loop (about 5 ms of engine work) */
 const INJECT_SLICE = 2048;
+
+/** ctx.writeFile, its failure as `% capture: FILE: EACCES: ...` under the file name */
+function writeOrFail(ctx: Ctx, a: Args, name: string, file: string, data: Buffer): void {
+  try {
+    ctx.writeFile(file, data);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException)?.code;
+    throw new CommandError(`${name}: ${fileErrorText(file, e)}`, a.at('F'), typeof code === 'string' && code !== 'EINVAL' ? code : null);
+  }
+}
 
 export const diagCommands: CommandDef[] = [
   {
@@ -68,16 +83,45 @@ export const diagCommands: CommandDef[] = [
   },
   {
     name: 'capture',
-    syntax: 'capture <N:vifRef> {ipv4 | ipv6 | last <C:count>}',
-    help: 'the last packets the engine sent on vif N (ipv6: mif N), decoded header and hex',
-    tokens: { C: 'how many of the most recent (default 10)' },
+    syntax: 'capture <N:vifRef> {ipv4 | ipv6 | last <C:count> | pcap <F:path>}',
+    help: 'the last packets the engine sent on vif N (ipv6: mif N) and that arrived on it, decoded header and hex, or written to a pcapng file',
+    tokens: {
+      C: 'how many of the most recent (default 10; with pcap: all kept, at most 16)',
+      pcap: 'write them to a pcapng file (raw IP, first 128 bytes of each) for Wireshark or tshark',
+      F: 'the file (- for standard output, in a one-shot: mrsh capture 1 pcap - | tshark -r -)',
+    },
     show: true,
+    writes: 'F',
+    run: (ctx, a) => {
+      if (a.has('ipv4') && a.has('ipv6')) a.fail('ipv6', 'ipv4 and ipv6 together');
+      const family: Family = kwFamily(a);
+      const vif = a.need<number>('N');
+      const file = a.get<string>('F');
+      const packets = call('capture', () => ctx.router.capture(vif, family, a.get<number>('C') ?? (file !== undefined ? 16 : 10)));
+      if (file === undefined) return { kind: 'capture', vif, family, packets };
+      const parts = [pcapngHeader(`${family === 'inet' ? 'vif' : 'mif'}${vif}`, CAPTURE_SNAP)];
+      for (const c of packets) parts.push(pcapngPacket(c.timeMs, c.direction, Buffer.from(c.hex, 'hex'), c.length));
+      writeOrFail(ctx, a, 'capture', file, Buffer.concat(parts));
+      return { kind: 'capture', vif, family, packets, file };
+    },
+  },
+  {
+    name: 'monitor capture',
+    syntax: 'monitor capture <N:vifRef> {ipv4 | ipv6} pcap <F:path>',
+    help: 'stream every packet that passes vif N (ipv6: mif N), sent or arrived, whole, to a pcapng file until Ctrl-C (in a batch file: until its end)',
+    tokens: {
+      pcap: 'write a pcapng file (raw IP, each packet whole)',
+      F: 'the file (- for standard output, in a one-shot: mrsh monitor capture 1 pcap - | tshark -r -)',
+    },
+    show: true,
+    interactive: true,
     run: ({ router }, a) => {
       if (a.has('ipv4') && a.has('ipv6')) a.fail('ipv6', 'ipv4 and ipv6 together');
       const family: Family = kwFamily(a);
       const vif = a.need<number>('N');
-      const packets = call('capture', () => router.capture(vif, family, a.get<number>('C') ?? 10));
-      return { kind: 'capture', vif, family, packets };
+      // the vif is checked here, so a bad one is refused before any file is made
+      call('monitor capture', () => router.capture(vif, family, 1));
+      return { kind: 'monitor-capture', vif, family, file: a.need<string>('F') };
     },
   },
   {

@@ -40,7 +40,10 @@ export type Output =
   | { kind: 'running-config'; lines: string[] }
   | { kind: 'explain'; explanation: Explanation; ttl: number | null; vif: number | null }
   | { kind: 'inject'; vif: number; family: Family; result: InjectResult }
-  | { kind: 'capture'; vif: number; family: Family; packets: CapturedPacket[] }
+  /** file: written as pcapng there (- : standard output) */
+  | { kind: 'capture'; vif: number; family: Family; packets: CapturedPacket[]; file?: string }
+  /** the caller streams the vif's packets to file until stopped */
+  | { kind: 'monitor-capture'; vif: number; family: Family; file: string }
   | { kind: 'help'; commands: { name: string; syntax: string; help: string }[] }
   | { kind: 'monitor'; types: UpcallType[] | null }
   | { kind: 'policy'; policy: PolicyStatus }

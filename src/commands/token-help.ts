@@ -8,7 +8,7 @@ export const TOKEN_HELP: Record<string, string> = {
   show: 'show router state',
   explain: 'explain why a flow is or is not forwarded',
   inject: 'send test packets into the engine as if they arrived on a vif',
-  capture: 'show the last packets the engine sent on a vif',
+  capture: 'the last packets sent on and arrived on a vif, or a pcapng file of them',
   clear: 'reset counters',
   monitor: 'stream events until Ctrl-C',
   help: 'list the commands',

@@ -99,7 +99,8 @@ export class ControlClient {
       return;
     }
     if ('event' in m) {
-      this.onEvent?.(m);
+      if (m.event === 'packet' || m.event === 'dropped-packets') this.taps.get(m.tap)?.(m);
+      else this.onEvent?.(m);
       return;
     }
     if (m.id === null) return; // an error about a line we never sent whole
@@ -152,6 +153,27 @@ export class ControlClient {
     this.onEvent = onEvent;
     const r = await this.send({ subscribe: 'upcalls' });
     if (!r.ok) throw new ControlError(r.error.message, r.error.errno ?? 'EIO');
+  }
+
+  /** listeners of monitor capture taps, by the id of the request that opened each */
+  private readonly taps = new Map<number, (e: Extract<Event, { tap: number }>) => void>();
+
+  /** Opens a capture tap on the daemon (monitor capture); resolves with its id once it runs. */
+  async tap(vif: number, family: 'inet' | 'inet6', fn: (e: Extract<Event, { tap: number }>) => void): Promise<number> {
+    // listening before the request goes: the first packet may come before the reply
+    const id = this.nextId;
+    this.taps.set(id, fn);
+    const r = await this.send({ subscribe: 'capture', vif, family });
+    if (!r.ok) {
+      this.taps.delete(id);
+      throw new ControlError(r.error.message, r.error.errno ?? 'EIO');
+    }
+    return id;
+  }
+
+  untap(id: number): void {
+    this.taps.delete(id);
+    void this.send({ unsubscribe: 'capture', tap: id });
   }
 
   close(): void {

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { makeCtx, runBatch } from '../commands/context.js';
 import { applyPlan, planReplace } from '../commands/configure.js';
 import { Router } from '../router/router.js';
-import { ControlServer, groupId } from './server.js';
+import { ControlServer, groupId, probeSocket } from './server.js';
 import { MrouteEndpoint, mrouteSocketPath } from './mroute-endpoint.js';
 import { warmUp } from './warm-up.js';
 import { checkPrivateDir, defaultSocketPath, privateSocketDir } from './socket-path.js';
@@ -36,6 +36,13 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
       log(`cannot open the control socket: ${(e as Error).message}`);
       return 1;
     }
+  }
+  // Before anything touches a link: a second daemon would apply its startup file (tcx and
+  // XDP programs, NAPI settings, TUN devices) to the interfaces the first one is using, and
+  // only then find the socket taken. listen() checks again, for a daemon started meanwhile.
+  if ((await probeSocket(path)) === 'live') {
+    log(`cannot open the control socket: ${path}: a daemon is already answering there; nothing was changed`);
+    return 1;
   }
   // A SIGTERM during startup must still stop cleanly (links closed, device settings such as
   // an xdp vif's NAPI tuning restored): it is held until the daemon is up, then acted on.

@@ -6,7 +6,13 @@
 //   -> {"id":2,"line":"configure replace f","files":{"f":"..."}}   files the client read
 //   -> {"id":3,"subscribe":"upcalls"}                then {"event":"upcall","upcall":{...}}
 //   -> {"id":4,"call":"status"}                      RouterStatus, for the shell's status line
+//   -> {"id":5,"subscribe":"capture","vif":1,"family":"inet"}   monitor capture: then
+//      {"event":"packet","tap":5,"dir":"in","timeMs":...,"length":60,"hex":"4500..."} per packet,
+//      each packet whole; {"event":"dropped-packets","tap":5,"count":3} for those not sent
+//   -> {"id":6,"unsubscribe":"capture","tap":5}
 //   <- {"id":1,"ok":true,"output":{...}}             the command layer's Output, as data
+//   <- {"id":7,"ok":true,"output":{...},"files":{"x.pcapng":"<base64>"}}   files the command
+//      wrote (capture ... pcap FILE): the client writes them, with its own rights
 //   <- {"id":1,"ok":false,"error":{"message":"...","offset":8,"errno":"EINVAL","parse":false}}
 //   <- {"event":"dropped","count":12}                events this client was too slow to take
 import type { Output } from '../commands/output.js';
@@ -16,7 +22,9 @@ export type Request =
   | { id: number; line: string; files?: Record<string, string> }
   | { id: number; subscribe: 'upcalls' }
   | { id: number; unsubscribe: 'upcalls' }
-  | { id: number; call: 'status' | 'now' };
+  | { id: number; call: 'status' | 'now' }
+  | { id: number; subscribe: 'capture'; vif: number; family: 'inet' | 'inet6' }
+  | { id: number; unsubscribe: 'capture'; tap: number };
 
 export interface WireError {
   message: string;
@@ -27,10 +35,14 @@ export interface WireError {
 }
 
 export type Reply =
-  | { id: number; ok: true; output?: Output | null; result?: unknown }
+  | { id: number; ok: true; output?: Output | null; result?: unknown; files?: Record<string, string> }
   | { id: number | null; ok: false; error: WireError };
 
-export type Event = { event: 'upcall'; upcall: UpcallEvent } | { event: 'dropped'; count: number };
+export type Event =
+  | { event: 'upcall'; upcall: UpcallEvent }
+  | { event: 'dropped'; count: number }
+  | { event: 'packet'; tap: number; dir: 'in' | 'out'; timeMs: number; length: number; hex: string }
+  | { event: 'dropped-packets'; tap: number; count: number };
 
 /** longest request line accepted: room for a large configure replace file */
 export const MAX_LINE = 16 << 20;

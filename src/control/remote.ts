@@ -5,11 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { CommandError, ParseError } from '../commands/errors.js';
 import { parseLine, type ExecResult } from '../commands/exec.js';
-import type { RouterEvents, RouterStatus, UpcallEvent } from '../router/api.js';
+import type { CaptureListener, Family, RouterEvents, RouterStatus, UpcallEvent } from '../router/api.js';
+import type { CaptureSource } from '../commands/capture-stream.js';
+import { fileErrorText, localFileWriter } from '../commands/out-file.js';
 import type { ControlClient } from './client.js';
 
 /** what the shell's panes and `monitor` need from a router */
-export interface LiveView {
+export interface LiveView extends CaptureSource {
   on<E extends keyof RouterEvents>(event: E, fn: RouterEvents[E]): void;
   off<E extends keyof RouterEvents>(event: E, fn: RouterEvents[E]): void;
   status(): RouterStatus;
@@ -23,6 +25,10 @@ export class RemoteSession implements LiveView {
   private statusTimer: NodeJS.Timeout | null = null;
   /** events the daemon dropped because this client was slow */
   dropped = 0;
+  /** capture packets the daemon dropped because this client was slow */
+  droppedPackets = 0;
+  /** where a file named `-` goes (a one-shot's stdout); null: refused */
+  stdout: ((data: Buffer) => void) | null = null;
 
   private constructor(
     readonly client: ControlClient,
@@ -59,6 +65,19 @@ export class RemoteSession implements LiveView {
     const p = parsed;
     return this.client.request(line, files).then((r): ExecResult => {
       if (r.ok) {
+        // files the command wrote on the daemon's side are written here, as this user
+        if (r.files) {
+          const write = localFileWriter(this.stdout);
+          for (const [path, b64] of Object.entries(r.files)) {
+            try {
+              write(path, Buffer.from(b64, 'base64'));
+            } catch (e) {
+              const code = (e as NodeJS.ErrnoException)?.code;
+              const at = p.command.writes ? p.args.at(p.command.writes) : null;
+              return { ok: false, error: new CommandError(`${p.command.name}: ${fileErrorText(path, e)}`, at, typeof code === 'string' && code !== 'EINVAL' ? code : null), parsed: p };
+            }
+          }
+        }
         if (r.output) return { ok: true, output: r.output, parsed: p };
         return { ok: true, output: { kind: 'ok' }, parsed: p };
       }
@@ -77,6 +96,17 @@ export class RemoteSession implements LiveView {
 
   off<E extends keyof RouterEvents>(_event: E, fn: RouterEvents[E]): void {
     this.listeners.delete(fn);
+  }
+
+  async tapCapture(vif: number, family: Family, fn: CaptureListener): Promise<() => void> {
+    const id = await this.client.tap(vif, family, (e) => {
+      if (e.event === 'dropped-packets') this.droppedPackets += e.count;
+      else {
+        const b = Buffer.from(e.hex, 'hex');
+        fn(e.dir, b, 0, b.length, e.timeMs);
+      }
+    });
+    return () => this.client.untap(id);
   }
 
   /** The last status the daemon sent; each call asks for the next (the status line polls once a second). */

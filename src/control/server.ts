@@ -29,6 +29,8 @@ export interface ServerOptions {
   eventHighWater?: number;
   /** bytes queued to a client beyond which its requests wait (it is not reading replies) */
   replyHighWater?: number;
+  /** bytes queued to a monitor capture client beyond which packets are dropped (counted, told) */
+  captureHighWater?: number;
   /** longest request line (default MAX_LINE) */
   maxLine?: number;
 }
@@ -57,6 +59,8 @@ interface Client {
   heldBytes: number;
   /** the client ended its side: close once everything it sent is answered */
   ended: boolean;
+  /** monitor capture taps by request id: the call that ends each, packets not sent */
+  taps: Map<number, { stop: () => void; dropped: number }>;
 }
 
 /** marks the place of an over-long line among the queued ones */
@@ -112,6 +116,7 @@ export class ControlServer {
   private readonly log: (msg: string) => void;
   private readonly eventHigh: number;
   private readonly replyHigh: number;
+  private readonly captureHigh: number;
   /** the inode of the socket this server bound: close() removes only that */
   private boundIno = -1;
   /** events dropped for slow subscribers, all clients */
@@ -124,6 +129,7 @@ export class ControlServer {
     this.log = opts.log ?? (() => {});
     this.eventHigh = opts.eventHighWater ?? 256 << 10;
     this.replyHigh = opts.replyHighWater ?? 4 << 20;
+    this.captureHigh = opts.captureHighWater ?? 16 << 20;
     router.on('upcall', this.onUpcall);
   }
 
@@ -212,7 +218,7 @@ export class ControlServer {
   }
 
   private accept(sock: Socket): void {
-    const c: Client = { sock, subscribed: false, dropped: 0, lines: [], lineBytes: 0, inputPaused: false, busy: false, stream: null, streamed: 0, out: [], outBytes: 0, flushQueued: false, held: [], heldBytes: 0, ended: false };
+    const c: Client = { sock, subscribed: false, dropped: 0, lines: [], lineBytes: 0, inputPaused: false, busy: false, stream: null, streamed: 0, out: [], outBytes: 0, flushQueued: false, held: [], heldBytes: 0, ended: false, taps: new Map() };
     this.clients.add(c);
     sock.setEncoding('utf8');
     const split = new LineSplitter(
@@ -247,6 +253,8 @@ export class ControlServer {
       c.stream = null;
       c.out = [];
       c.held = [];
+      for (const t of c.taps.values()) t.stop();
+      c.taps.clear();
     });
   }
 
@@ -349,6 +357,14 @@ export class ControlServer {
     } else if (req.unsubscribe === 'upcalls') {
       c.subscribed = false;
       this.send(c, { id, ok: true });
+    } else if (req.subscribe === 'capture') {
+      this.tap(c, id, req.vif, req.family);
+    } else if (req.unsubscribe === 'capture') {
+      const t = c.taps.get(req.tap as number);
+      t?.stop();
+      if (t?.dropped) this.event(c, `{"event":"dropped-packets","tap":${req.tap as number},"count":${t.dropped}}\n`);
+      c.taps.delete(req.tap as number);
+      this.send(c, { id, ok: true });
     } else if (req.call === 'status') {
       this.send(c, { id, ok: true, result: this.router.status() });
     } else if (req.call === 'now') {
@@ -356,17 +372,63 @@ export class ControlServer {
     } else bad('unknown request: expected line, subscribe, unsubscribe or call');
   }
 
+  /**
+   * monitor capture: every packet that passes the vif, whole, as an event. A client too
+   * slow to take them has packets dropped and counted (then told), never the router held up.
+   */
+  private tap(c: Client, id: number, vif: unknown, family: unknown): void {
+    if (typeof vif !== 'number' || (family !== 'inet' && family !== 'inet6')) {
+      this.send(c, { id, ok: false, error: { message: 'subscribe capture: needs a numeric vif and family inet or inet6', offset: null, errno: 'EINVAL', parse: false } });
+      return;
+    }
+    const s = c.sock;
+    const t = { stop: () => {}, dropped: 0 };
+    const tellDropped = (): void => {
+      if (t.dropped === 0 || s.destroyed || !s.writable) return;
+      this.event(c, `{"event":"dropped-packets","tap":${id},"count":${t.dropped}}\n`);
+      t.dropped = 0;
+    };
+    try {
+      t.stop = this.router.tapCapture(vif, family, (dir, buf, off, len, timeMs) => {
+        if (s.destroyed || !s.writable) return;
+        // a capture was asked for: more room than upcall events get, for a burst
+        if (this.backlog(c) + c.heldBytes > this.captureHigh) {
+          // said once the client caught up, even if no packet follows
+          if (t.dropped++ === 0) s.once('drain', tellDropped);
+          return;
+        }
+        tellDropped();
+        const hex = Buffer.from(buf.buffer, buf.byteOffset + off, len).toString('hex');
+        this.event(c, `{"event":"packet","tap":${id},"dir":"${dir}","timeMs":${timeMs},"length":${len},"hex":"${hex}"}\n`);
+      });
+    } catch (e) {
+      const err = e as { message?: string; errno?: unknown };
+      this.send(c, { id, ok: false, error: { message: `monitor capture: ${err.message}`, offset: null, errno: typeof err.errno === 'string' ? err.errno : null, parse: false } });
+      return;
+    }
+    c.taps.set(id, t);
+    this.send(c, { id, ok: true });
+  }
+
   private runLine(c: Client, id: number, line: string, files: Record<string, unknown>): void {
-    const ctx = makeCtx(this.router, (p) => {
-      const t = files[p];
-      if (typeof t !== 'string') throw new Error('the client did not send this file');
-      return t;
-    });
+    let written: Record<string, string> | undefined;
+    const ctx = makeCtx(
+      this.router,
+      (p) => {
+        const t = files[p];
+        if (typeof t !== 'string') throw new Error('the client did not send this file');
+        return t;
+      },
+      // files a command writes go back to the client, which writes them with its rights
+      (p, data) => {
+        (written ??= {})[p] = data.toString('base64');
+      },
+    );
     ctx.shared = true;
     const reply = (r: ExecResult | null) => {
       c.busy = false;
       if (r === null) this.send(c, { id, ok: true, output: null });
-      else if (r.ok) this.send(c, { id, ok: true, output: r.output });
+      else if (r.ok) this.send(c, written ? { id, ok: true, output: r.output, files: written } : { id, ok: true, output: r.output });
       else this.send(c, { id, ok: false, error: wireError(r) });
     };
     const internal = (e: unknown) => {
@@ -477,13 +539,17 @@ export class ControlServer {
       text ??= `{"event":"upcall","upcall":${JSON.stringify(ev)}}\n`;
       const t = c.dropped ? `{"event":"dropped","count":${c.dropped}}\n${text}` : text;
       c.dropped = 0;
-      if (c.stream) {
-        // a reply is half written: the event follows it
-        c.held.push(t);
-        c.heldBytes += t.length;
-      } else this.queueOut(c, t);
+      this.event(c, t);
     }
   };
+
+  /** an event line: after the reply being written, if one is half out */
+  private event(c: Client, t: string): void {
+    if (c.stream) {
+      c.held.push(t);
+      c.heldBytes += t.length;
+    } else this.queueOut(c, t);
+  }
 
   get clientCount(): number {
     return this.clients.size;

@@ -108,7 +108,9 @@ function jsonOf(out: Output): Record<string, unknown> {
     case 'inject':
       return { ...base, vif: out.vif, family: out.family, ...out.result };
     case 'capture':
-      return { ...base, vif: out.vif, family: out.family, packets: out.packets };
+      return { ...base, vif: out.vif, family: out.family, packets: out.packets, file: out.file ?? null };
+    case 'monitor-capture':
+      return { ...base, vif: out.vif, family: out.family, file: out.file };
     case 'help':
       return { ...base, commands: out.commands };
     case 'ok':

@@ -70,11 +70,19 @@ export function captureText(vif: number, family: Family, packets: readonly Captu
     const ck = c.checksumOk === null ? '' : c.checksumOk ? ' cksum ok' : p.red(' cksum BAD');
     const hl = family === 'inet' ? 'ttl' : 'hlim';
     out.push(
-      `${p.bold(`#${i + 1}`)} ${clock(c.timeMs)} ${what} ${c.vif} ${familyName(c.family)} ${c.source} > ${c.destination} ${hl} ${c.ttl} proto ${c.protocol} len ${c.length}${ck}`,
+      `${p.bold(`#${i + 1}`)} ${clock(c.timeMs)} ${what} ${c.vif} ${c.direction} ${familyName(c.family)} ${c.source} > ${c.destination} ${hl} ${c.ttl} proto ${c.protocol} len ${c.length}${ck}`,
     );
     out.push(...hexdump(c.hex));
   });
   return out.join('\n');
+}
+
+/** `capture N pcap FILE`: what went into the file */
+export function captureFileText(vif: number, family: Family, packets: readonly CapturedPacket[], file: string): string {
+  const what = family === 'inet' ? 'vif' : 'mif';
+  const sent = packets.filter((c) => c.direction === 'out').length;
+  const where = file === '-' ? 'standard output' : file;
+  return `${packets.length} packet${packets.length === 1 ? '' : 's'} of ${what} ${vif} (${sent} sent, ${packets.length - sent} arrived) written to ${where} (pcapng)`;
 }
 
 /**

@@ -1,7 +1,7 @@
 // Output -> text. The one place that knows which layout each kind of data gets.
 import { linkInputTable } from './link-input.js';
 import type { Output } from '../commands/output.js';
-import { captureText, explainText, helpText, injectText, mrtTable, pendingTable } from './misc.js';
+import { captureFileText, captureText, explainText, helpText, injectText, mrtTable, pendingTable } from './misc.js';
 import { mrouteBrief } from './mroute.js';
 import { mrouteCount } from './mroute-count.js';
 import { mrouteDetail } from './mroute-detail.js';
@@ -54,7 +54,7 @@ export function renderText(out: Output, opts: RenderOpts & { width?: number }): 
     case 'inject':
       return injectText(out.vif, out.family, out.result);
     case 'capture':
-      return captureText(out.vif, out.family, out.packets, p);
+      return out.file === undefined ? captureText(out.vif, out.family, out.packets, p) : captureFileText(out.vif, out.family, out.packets, out.file);
     case 'help':
       return helpText(out.commands, p, opts.width);
     case 'policy':
@@ -64,6 +64,7 @@ export function renderText(out: Output, opts: RenderOpts & { width?: number }): 
     case 'version':
       return `mrsh ${out.version}, a userspace multicast(4) router (node ${out.node}, ${out.platform})`;
     case 'monitor':
+    case 'monitor-capture':
     case 'exit':
     case 'mode':
       return null;

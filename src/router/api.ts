@@ -223,7 +223,12 @@ export interface CapturedPacket {
   length: number;
   checksumOk: boolean | null; // IPv4 header checksum; null for IPv6
   hex: string;
+  /** out: the engine sent it on the vif; in: it arrived on the vif (or was injected there) */
+  direction: 'in' | 'out';
 }
+
+/** `monitor capture`: one packet whole as it passes a vif; bytes valid only during the call, time in Unix ms */
+export type CaptureListener = (dir: 'in' | 'out', buf: Uint8Array, off: number, len: number, timeMs: number) => void;
 
 export interface RouterStatus {
   inet: MrtStatus;
@@ -356,6 +361,8 @@ export interface RouterApi extends Partial<PolicyApi>, Partial<ConfigApi> {
   explain(source: string, group: string, opts?: { ttl?: number; vif?: number }): Explanation;
   inject(spec: InjectSpec): InjectResult;
   capture(vif: number, family: Family, last?: number): CapturedPacket[];
+  /** every packet that passes vif from now on, until the returned call */
+  tapCapture(vif: number, family: Family, fn: CaptureListener): () => void;
   clearCounters(family?: Family, source?: string, group?: string): void;
   /** the configuration as lines (commands/running-config.ts writes them from configState()) */
   runningConfig(): string[];

@@ -234,13 +234,19 @@ export class RouterCore {
     const { buf, offsets, lengths, count } = batch;
     const igmp = this.igmpSink;
     const mld = this.mldSink;
+    const t = this.inet.now;
+    // what arrived on the vif, for capture: before input(), which rewrites TTLs in place
+    const cap4 = this.captures.inet[this.inet.vifForIf(ifindex)] ?? null;
+    const cap6 = this.captures.inet6[this.inet6.vifForIf(ifindex)] ?? null;
     for (let i = 0; i < count; i++) {
       const off = offsets[i];
       if (buf[off] >>> 4 === 6) {
+        cap6?.record(buf, off, lengths[i], t, true);
         // before input(): the engine rewrites hop limits in place
         if (mld !== null) countControl(this.ctl.inet6, deliverMld(mld, ifindex, buf, off, lengths[i]));
         this.inet6.input(ifindex, buf, off, lengths[i]);
       } else {
+        cap4?.record(buf, off, lengths[i], t, true);
         if (igmp !== null && lengths[i] >= 20 && buf[off + 9] === IPPROTO_IGMP) countControl(this.ctl.inet, igmp(ifindex, buf, off, lengths[i], 0));
         this.inet.input(ifindex, buf, off, lengths[i]);
       }

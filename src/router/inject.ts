@@ -33,8 +33,10 @@ export function inject(core: RouterCore, spec: InjectSpec, answered: () => void)
   const tx0 = core.txCopies;
   core.tick();
   const work = Buffer.alloc(pkt.length);
+  const cap = core.captures[family][spec.vif];
   for (let i = 0; i < count; i++) {
     pkt.copy(work); // the engine rewrites TTLs in place
+    cap.record(work, 0, work.length, e.now, true);
     f.input(ifindex, work, 0, work.length);
     if ((i & 63) === 63) core.flushTx();
   }

@@ -25,6 +25,7 @@ import { EntryRates, RouterRates, clearCounters, statsOf } from './stats.js';
 import { captured, listPending, listVifs, mfcInfo, mrtStatus } from './views.js';
 import { explain } from './explain.js';
 import { inject } from './inject.js';
+import type { CaptureTap } from './capture.js';
 import { checkAddr } from './family.js';
 import { DEFAULT_POLICY_EXPIRE_MS } from './api.js';
 import type {
@@ -333,6 +334,12 @@ export class Router implements RouterApi {
   capture(vif: number, family: Family, last?: number): CapturedPacket[] {
     this.core.checkVifIndex(family, vif);
     return captured(this.core, family, vif, last);
+  }
+
+  /** every packet the vif sends or receives from now on, to fn (monitor capture) */
+  tapCapture(vif: number, family: Family, fn: CaptureTap): () => void {
+    this.core.checkVifIndex(family, vif);
+    return this.core.captures[family][vif].tap((dir, buf, off, len, now) => fn(dir, buf, off, len, this.core.unixEpochOffset + now));
   }
 
   // ================================================================ configuration

@@ -142,6 +142,7 @@ export function captured(core: RouterCore, family: Family, vif: number, last?: n
       length: c.length,
       checksumOk: v6 ? null : h.length >= 20 ? ipv4HeaderOk(h, 0, (h[0] & 15) << 2) : false,
       hex: h.toString('hex'),
+      direction: c.dir,
     };
   });
 }

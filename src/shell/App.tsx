@@ -7,6 +7,8 @@ import { splitKeys } from './split-keys.js';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { execute, type ExecResult } from '../commands/exec.js';
 import { makeCtx } from '../commands/context.js';
+import { startCaptureStream, type CaptureStream } from '../commands/capture-stream.js';
+import { fileErrorText } from '../commands/out-file.js';
 import { getGrammar } from '../commands/table.js';
 import type { RouterApi, UpcallType } from '../router/api.js';
 import type { LiveView } from '../control/remote.js';
@@ -15,6 +17,7 @@ import { painter } from '../format/style.js';
 import { upcallLine } from '../format/upcalls.js';
 import { helpLines, tabComplete } from './completion.js';
 import { stateWords } from './state-words.js';
+import type { RemoteState } from './remote-state.js';
 import { appendHistory, loadHistory } from './history-file.js';
 import * as ed from './line-editor.js';
 import { PromptLine } from './PromptLine.js';
@@ -49,7 +52,7 @@ export interface Attachment {
 export interface AppProps {
   /** an embedded router; or remote: a daemon's session (commands and the live view) */
   router?: RouterApi;
-  remote?: { live: LiveView; exec(line: string): ExecResult | Promise<ExecResult> | null };
+  remote?: { live: LiveView; exec(line: string): ExecResult | Promise<ExecResult> | null; state?: RemoteState };
   color: boolean;
   /** null: no persistent history (tests) */
   historyPath: string | null;
@@ -58,6 +61,8 @@ export interface AppProps {
   onExit?: () => void;
   /** attached to a daemon: its socket, and whether it answers */
   attached?: Attachment;
+  /** a line shown under the banner ($MRSH_HINT: the demo lab says what to try) */
+  hint?: string;
 }
 
 /** rows of the upcall pane for a terminal height: smaller terminals keep more room for output */
@@ -75,8 +80,10 @@ export function App(props: AppProps) {
   const ctx = useRef(props.router ? makeCtx(props.router) : null).current;
   const exec = props.remote ? props.remote.exec : (text: string) => execute(text, ctx!);
   const grammar = getGrammar();
-  // Tab and ? offer vifs and addresses from the embedded router's state
-  const state = useRef(props.router ? stateWords(props.router) : undefined).current;
+  // Tab and ? offer vifs and addresses from the router's state (attached: the daemon's, as last fetched)
+  const remoteState = props.remote?.state;
+  const state = useRef(props.router ? stateWords(props.router) : remoteState ? stateWords(remoteState) : undefined).current;
+  useEffect(() => void remoteState?.refresh(), [remoteState]);
 
   const [line, setLineState] = useState<ed.LineState>(ed.EMPTY_LINE);
   // keys of one input chunk are handled in a row, so each must see the line the last left
@@ -93,7 +100,8 @@ export function App(props: AppProps) {
         text:
           p.bold('mrsh') +
           (props.attached ? ` multicast router shell, attached to the daemon at ${props.attached.socket}.` : ' multicast router shell.') +
-          ' help lists the commands, ? what may come next, Tab completes.',
+          ' help lists the commands, ? what may come next, Tab completes.' +
+          (props.hint ? `\n${visible(props.hint)}` : ''),
       },
     ],
   }));
@@ -117,6 +125,18 @@ export function App(props: AppProps) {
   useEffect(() => props.attached?.onState(setLink), [props.attached]);
   const [busy, setBusy] = useState<string | null>(null);
   const [monitor, setMonitor] = useState<{ types: UpcallType[] | null; lastSeq: number } | null>(null);
+  // monitor capture: the stream until Ctrl-C
+  const capture = useRef<{ stream: CaptureStream; file: string; what: string } | null>(null);
+  const [capturing, setCapturing] = useState(false);
+  const stopCapture = () => {
+    const c = capture.current;
+    if (!c) return;
+    capture.current = null;
+    setCapturing(false);
+    const { packets, dropped } = c.stream.stop();
+    print(p.dim(`capture stopped: ${packets} packets of ${c.what} written to ${c.file}${dropped ? `, ${dropped} dropped by the daemon (this shell read too slowly)` : ''}`));
+  };
+  useEffect(() => () => void capture.current?.stream.stop(), []);
   const history = useRef<string[]>(props.historyPath ? loadHistory(props.historyPath) : []);
   const histPos = useRef<number>(-1); // -1: editing a new line
   const draft = useRef<string>('');
@@ -146,9 +166,10 @@ export function App(props: AppProps) {
   }, [snap.version]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const finish = useCallback(
-    (r: ExecResult, text: string) => {
+    (r: ExecResult, text: string): Promise<void> | void => {
       setBusy(null);
       refresh();
+      void remoteState?.refresh();
       // as on IOS, exit in configuration mode goes back to exec mode; quit and Ctrl-D leave
       if (r.ok && r.output.kind === 'exit' && configMode.current && r.parsed.command.name === 'exit') {
         setMode(false);
@@ -168,6 +189,24 @@ export function App(props: AppProps) {
         setMonitor({ types: r.output.types, lastSeq: last });
         print(p.dim('monitoring upcalls, Ctrl-C to stop'));
         return;
+      }
+      if (r.ok && r.output.kind === 'monitor-capture') {
+        const { vif, family, file } = r.output;
+        const what = `${family === 'inet' ? 'vif' : 'mif'} ${vif}`;
+        setBusy('monitor capture');
+        // the next line waits until the capture runs, so the packets it causes are in it
+        return startCaptureStream(router, vif, family, file, null).then(
+          (c) => {
+            setBusy(null);
+            capture.current = { stream: c, file, what };
+            setCapturing(true);
+            print(p.dim(`capturing ${what} to ${file}, Ctrl-C to stop`));
+          },
+          (e: unknown) => {
+            setBusy(null);
+            print(`% monitor capture: ${fileErrorText(file, e)}`);
+          },
+        );
       }
       if (!r.ok) {
         // the line is on screen just above, after the prompt: only the caret and message
@@ -226,7 +265,7 @@ export function App(props: AppProps) {
       setBusy(text.split(' ').slice(0, 2).join(' '));
       return r.then((res) => finish(res, text));
     }
-    finish(r, text);
+    return finish(r, text);
   };
 
   const submit = () => {
@@ -243,7 +282,8 @@ export function App(props: AppProps) {
   const onKey = (input: string, key: Key) => {
     const line = lineRef.current;
     if (key.ctrl && input === 'c') {
-      if (monitor) {
+      if (capture.current) stopCapture();
+      else if (monitor) {
         setMonitor(null);
         print(p.dim('monitor stopped'));
       } else {
@@ -263,6 +303,7 @@ export function App(props: AppProps) {
     // while a command runs the keys keep editing, and Enter queues the line behind it:
     // every line typed ahead runs, in the order it was typed (runLine's chain)
     if (key.return) return submit();
+    if (key.tab || input === '?') void remoteState?.refresh();
     if (key.tab) {
       const r = tabComplete(grammar, line.text.slice(0, line.cursor), state);
       if (r.list) {
@@ -328,7 +369,7 @@ export function App(props: AppProps) {
       <Scrollback transcript={transcript} width={columns} />
       <UpcallPane snap={snap} height={paneH} width={columns} p={p} />
       <StatusLine status={status} width={columns} alert={link === 'lost' ? `DAEMON GONE (${attachedTo}), reconnecting` : null}
-        busy={busy ? `running ${busy}${queued ? `, ${queued} typed ahead` : ''}` : monitor ? 'monitor (Ctrl-C stops)' : null} p={cursorPainter} />
+        busy={busy ? `running ${busy}${queued ? `, ${queued} typed ahead` : ''}` : monitor ? 'monitor (Ctrl-C stops)' : capturing ? 'capture (Ctrl-C stops)' : null} p={cursorPainter} />
       <PromptLine prompt={prompt} line={line} width={columns} p={cursorPainter} busy={busy !== null} />
     </Box>
   );

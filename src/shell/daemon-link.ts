@@ -5,7 +5,7 @@ import type { ExecResult } from '../commands/exec.js';
 import { CommandError } from '../commands/errors.js';
 import { ControlClient } from '../control/client.js';
 import { RemoteSession, type LiveView } from '../control/remote.js';
-import type { RouterEvents, RouterStatus, UpcallEvent } from '../router/api.js';
+import type { CaptureListener, Family, RouterEvents, RouterStatus, UpcallEvent } from '../router/api.js';
 
 export type LinkState = 'attached' | 'lost';
 
@@ -99,6 +99,14 @@ export class DaemonLink implements LiveView {
 
   status(): RouterStatus {
     return this.session.status();
+  }
+
+  tapCapture(vif: number, family: Family, fn: CaptureListener): Promise<() => void> {
+    return this.session.tapCapture(vif, family, fn);
+  }
+
+  get droppedPackets(): number {
+    return this.session.droppedPackets;
   }
 
   close(): void {

@@ -3,13 +3,16 @@
 // ones, and the groups of policy rules.
 import type { RouterApi } from '../router/api.js';
 
+/** the part of the router completion reads: the embedded router, or a daemon's snapshot */
+export type StateSource = Pick<RouterApi, 'listVifs' | 'listMfc' | 'listPending'> & { policy?(): { rules: { group: string }[] } | null };
+
 export type StateWords = (paramDisplay: string) => { word: string; help: string }[];
 
 const VIF_PARAMS = new Set(['<vif|name>', '<vif[:ttl]>', '<vif:disable-wrongvif|border>', '<vif>']);
 const ADDR_PARAMS = new Set(['<A.B.C.D|X:X::X:X>']);
 const PREFIX_PARAMS = new Set(['<A.B.C.D[/LEN]|X:X::X:X[/LEN]>']);
 
-export function stateWords(router: RouterApi): StateWords {
+export function stateWords(router: StateSource): StateWords {
   return (display) => {
     const out: { word: string; help: string }[] = [];
     if (VIF_PARAMS.has(display)) {
@@ -35,7 +38,7 @@ export function stateWords(router: RouterApi): StateWords {
           add(e.group, 'a group waiting for an entry');
         }
       }
-      if (PREFIX_PARAMS.has(display)) for (const r of router.policy?.().rules ?? []) add(r.group, 'a group of a policy rule');
+      if (PREFIX_PARAMS.has(display)) for (const r of router.policy?.()?.rules ?? []) add(r.group, 'a group of a policy rule');
     }
     return out;
   };

@@ -112,7 +112,7 @@ inject 0 10.0.0.1 239.1.1.1 ttl 0
 show statistics | json
 `,
     router,
-    { name: 'sleep.conf', keepGoing: false, check: false, onResult: (r, line) => out.push(present(r, line, { color: false, json: false }).text ?? ''), onError: (t) => errs.push(t) },
+    { name: 'sleep.conf', keepGoing: false, check: false, onResult: (r, line) => void out.push(present(r, line, { color: false, json: false }).text ?? ''), onError: (t) => errs.push(t) },
   );
   await router.close();
   assert.deepEqual(errs, []);

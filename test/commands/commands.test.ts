@@ -109,6 +109,7 @@ const CASES: Case[] = [
   { line: 'inject 9 10.1.1.1 239.1.1.1', setup: BASE, err: /^inject: / },
   { line: 'capture 1 last 2', setup: `${BASE}\ninject 0 10.1.1.1 239.1.1.1 count 3`, ok: (o) => assert.equal((o as { packets: unknown[] }).packets.length, 2) },
   { line: 'capture 1 ipv6', setup: V6, ok: 'capture' },
+  { line: 'monitor capture 1 pcap -', setup: BASE, ok: (o) => assert.deepEqual(o, { kind: 'monitor-capture', vif: 1, family: 'inet', file: '-' }) },
   { line: 'clear counters', setup: `${BASE}\ninject 0 10.1.1.1 239.1.1.1 count 3`, ok: 'ok' },
   { line: 'clear counters 10.1.1.1 239.1.1.1', setup: BASE, ok: 'ok' },
   { line: 'clear counters ipv6', setup: V6, ok: 'ok' },

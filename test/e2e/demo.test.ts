@@ -4,12 +4,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { skipReason } from '../dataplane/links/helpers.js';
+import { readdirSync } from 'node:fs';
+import { skipReason, sleep } from '../dataplane/links/helpers.js';
 
 const why = skipReason();
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+/** what the lab may leave in /tmp: nothing */
+const leftovers = () => readdirSync('/tmp').filter((f) => f.startsWith('mrsh-demo-'));
 
 test('examples/demo/lab.sh forwards the lab traffic and cleans up', { skip: why ?? false }, () => {
   const root = new URL('../..', import.meta.url).pathname;
+  const before = leftovers();
   const r = spawnSync('bash', ['examples/demo/lab.sh'], { cwd: root, env: { ...process.env, DEMO_SECONDS: '3' }, encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
   const m = /Group: 239\.99\.1\.1, Source count: 1, Group pkt count: (\d+)/.exec(r.stdout);
@@ -17,4 +22,45 @@ test('examples/demo/lab.sh forwards the lab traffic and cleans up', { skip: why 
   assert.match(r.stdout, /NOCACHE\s+IPv4\s+0\s+10\.99\.0\.2\s+239\.99\.1\.1/);
   const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
   assert.ok(!/mrsh-demo-/.test(left), `namespaces left: ${left}`);
+  assert.deepEqual(leftovers().filter((f) => !before.includes(f)), [], 'no socket or log file left behind');
+});
+
+test('the lab in a terminal: the hint in the shell, traffic once it is attached, upcalls in its pane, nothing left after Ctrl-D', { skip: why ?? (hasTmux ? false : 'tmux not installed') }, async () => {
+  const root = new URL('../..', import.meta.url).pathname;
+  const S = `mrsh-demo-t-${process.pid}`;
+  const tmux = (...args: string[]) => spawnSync('tmux', ['-L', S, ...args], { encoding: 'utf8' });
+  const screen = () => tmux('capture-pane', '-p', '-t', S).stdout;
+  const until = async (ok: (s: string) => boolean, ms: number): Promise<string> => {
+    const end = Date.now() + ms;
+    for (;;) {
+      const s = screen();
+      if (ok(s)) return s;
+      if (Date.now() > end) throw new Error(`timed out; screen:\n${s}`);
+      await sleep(50);
+    }
+  };
+  const before = leftovers();
+  assert.equal(tmux('new-session', '-d', '-s', S, '-x', '100', '-y', '30', `cd ${root} && NO_COLOR=1 bash examples/demo/lab.sh`).status, 0);
+  tmux('set-option', '-t', S, 'remain-on-exit', 'on');
+  try {
+    // the hint is the shell's, under its banner, not a line printed before it started
+    let s = await until((x) => /^mrsh@mrsh\.sock#/m.test(x), 60_000);
+    const lines = s.split('\n');
+    const banner = lines.findIndex((l) => l.includes('multicast router shell, attached to the daemon'));
+    assert.ok(banner >= 0, s);
+    assert.match(lines.slice(banner, banner + 3).join(' '), /This is the lab's router; the sender starts now\. Try: show mroute count/);
+    // the policy answered the NOCACHE of both groups: they arrive in the pane
+    s = await until((x) => /NOCACHE\s+vif 0 \(10\.99\.0\.2, 239\.99\.1\.1\)/.test(x) && /NOCACHE\s+vif 0 \(10\.99\.0\.2, 239\.99\.1\.2\)/.test(x), 20_000);
+    await sleep(300); // keys sent before Ink puts the tty in raw mode would be lost
+    tmux('send-keys', '-t', S, '-l', 'show mroute count');
+    tmux('send-keys', '-t', S, 'Enter');
+    await until((x) => /Group: 239\.99\.1\.1, Source count: 1, Group pkt count: [1-9]/.test(x), 10_000);
+    tmux('send-keys', '-t', S, 'C-d');
+    await until(() => tmux('list-panes', '-t', S, '-F', '#{pane_dead}').stdout.trim() === '1', 20_000);
+  } finally {
+    tmux('kill-server');
+  }
+  const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
+  assert.ok(!/mrsh-demo-/.test(left), `namespaces left: ${left}`);
+  assert.deepEqual(leftovers().filter((f) => !before.includes(f)), [], 'no socket or log file left behind');
 });

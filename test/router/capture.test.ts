@@ -35,13 +35,14 @@ describe('capture', () => {
     assert.equal(c.head[127], (100 + 127) & 0xff);
   });
 
-  it('the router decodes what it sent: TTL decremented, checksum valid', async () => {
+  it('the router decodes what it sent and received: TTL decremented on the way out, checksum valid', async () => {
     const t = await testRouter();
     await t.runAll(BASE);
     t.router.inject({ vif: 0, source: '10.1.1.1', group: '239.1.1.1', ttl: 20, count: 3 });
     const got = t.router.capture(1, 'inet');
     assert.equal(got.length, 3);
     for (const c of got) {
+      assert.equal(c.direction, 'out');
       assert.equal(c.source, '10.1.1.1');
       assert.equal(c.destination, '239.1.1.1');
       assert.equal(c.ttl, 19);
@@ -49,7 +50,8 @@ describe('capture', () => {
       assert.equal(c.checksumOk, true);
       assert.equal(c.length, buildPacket('inet', '10.1.1.1', '239.1.1.1', 20).length);
     }
-    assert.deepEqual(t.router.capture(0, 'inet'), [], 'nothing was sent on the iif');
+    const iif = t.router.capture(0, 'inet');
+    assert.deepEqual(iif.map((c) => [c.direction, c.ttl]), [['in', 20], ['in', 20], ['in', 20]], 'the iif kept what arrived, before the TTL was decremented, and sent nothing');
     assert.throws(() => t.router.capture(99, 'inet'), /EINVAL.*out of range/);
     await t.router.close();
   });

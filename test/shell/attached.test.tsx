@@ -108,3 +108,52 @@ test('attached: banner and prompt name the socket, the pane starts with the daem
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('attached: Tab and ? complete vifs, sources and groups from the daemon, and follow its changes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mrsh-att-'));
+  const path = join(dir, 's.sock');
+  const router = await Router.create();
+  const server = new ControlServer(router, { path });
+  await server.listen();
+  const { RemoteState } = await import('../../src/shell/remote-state.js');
+  const other = await RemoteSession.open(await ControlClient.connect(path));
+  for (const l of ['mrt init', 'vif add 0 virtual up0', 'vif add 1 virtual down1', 'mfc add 192.0.2.7 239.5.5.5 iif 0 oif 1']) {
+    const r = await other.exec(l);
+    assert.ok(r && r.ok, l);
+  }
+  const session = await RemoteSession.open(await ControlClient.connect(path));
+  const exec = (l: string) => session.exec(l);
+  const state = new RemoteState(exec);
+  const ui = render(<App remote={{ live: session, exec, state }} color={false} historyPath={null} paneIntervalMs={20} />);
+  try {
+    await waitFor(ui.lastFrame, (s) => s.includes('mrsh# '));
+    // the shell fetched the daemon's state when it started
+    await waitFor(() => String(state.listVifs('inet').length), (s) => s === '2', 3000);
+    ui.stdin.write('vif del ');
+    await sleep(20);
+    ui.stdin.write('\t');
+    let f = await waitFor(ui.lastFrame, (s) => s.includes('up0') && s.includes('down1'));
+    assert.match(f, /vif 1 \(down1\)/);
+    ui.stdin.write('\x15'); // Ctrl-U
+    await sleep(20);
+    ui.stdin.write('explain ?');
+    f = await waitFor(ui.lastFrame, (s) => s.includes('192.0.2.7') && s.includes('239.5.5.5'));
+    assert.match(f, /192\.0\.2\.7\s+a source in the MFC/);
+    ui.stdin.write('\x15');
+    // another client adds a vif: the next Tab fetches, the one after it offers the vif
+    assert.ok((await other.exec('vif add 2 virtual side2'))!);
+    ui.stdin.write('vif del s');
+    await sleep(20);
+    ui.stdin.write('\t');
+    await waitFor(() => String(state.listVifs('inet').length), (s) => s === '3', 3000);
+    ui.stdin.write('\t');
+    await waitFor(ui.lastFrame, (s) => s.split('\n').at(-1)!.startsWith('mrsh# vif del side2'));
+  } finally {
+    ui.unmount();
+    session.close();
+    other.close();
+    await server.close();
+    await router.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
