@@ -6,23 +6,14 @@
 // Link-Drops + Kernel-Drops, and each class lands under its reason.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Netns, nsExec, skipReason } from '../dataplane/links/helpers.js';
+import { Netns, hasPython, nsExec, skipReason } from '../dataplane/links/helpers.js';
 import { ControlClient } from '../../src/control/client.js';
 import { Daemon, cleanupDaemons, tempDir } from '../control/daemon-helpers.js';
 import { ifStat } from './traffic.js';
 import type { LinkRx } from '../../src/router/api.js';
 
-const hasPython = ((): boolean => {
-  try {
-    execFileSync('python3', ['-c', 'import socket'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 const why = skipReason() ?? (hasPython ? null : 'python3 is needed to send raw frames');
 const TUN = `mrx${process.pid % 100000}`;
 const PER_CLASS = 300;

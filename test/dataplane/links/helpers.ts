@@ -6,6 +6,16 @@ import { createInterface } from 'node:readline';
 import { nativeUnavailableReason } from '../../../src/dataplane/links/native.js';
 
 /** Why these tests cannot run here, or null. */
+/** python3 sends the raw frames (non-IP, VLAN, truncated) some link tests need */
+export const hasPython = ((): boolean => {
+  try {
+    execFileSync('python3', ['-c', 'import socket'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
 export function skipReason(): string | null {
   const why = nativeUnavailableReason();
   if (why) return why;

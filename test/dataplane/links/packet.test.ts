@@ -4,12 +4,12 @@
 // (native-io.md pitfall 1) and must come out with valid UDP checksums.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import type { Link, RxBatch } from '../../../src/dataplane/links/link.js';
 import { openPacketLink } from '../../../src/dataplane/links/packet.js';
 import {
   Netns,
   buildUdp,
+  hasPython,
   nsExec,
   skipReason,
   sleep,
@@ -45,15 +45,6 @@ function collector(into: Got[]): (b: RxBatch) => void {
 function macOf(ns: string, dev: string): string {
   return nsExec(ns, 'cat', [`/sys/class/net/${dev}/address`]).trim();
 }
-
-const hasPython = ((): boolean => {
-  try {
-    execFileSync('python3', ['-c', 'import socket'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 describe('packet link', { skip: why ?? false }, () => {
   const nets = new Netns();
