@@ -92,15 +92,20 @@ void busy_poll_untune(dev_tuning *t) {
   t->ifname[0] = 0;
 }
 
-int busy_poll_tune(dev_tuning *t, int fd, const char *name, char *err, size_t errcap) {
-  int one = 1, usecs = 20, budget = BATCH, r = 0;
-  const char *step = "SO_PREFER_BUSY_POLL/SO_BUSY_POLL";
-  char v[32];
-  snprintf(t->ifname, sizeof t->ifname, "%s", name);
+int busy_poll_sockopts(int fd) {
+  int one = 1, usecs = 20, budget = BATCH;
   if (setsockopt(fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &one, sizeof one) < 0 ||
       setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &usecs, sizeof usecs) < 0 ||
       setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &budget, sizeof budget) < 0)
-    r = -errno;
+    return -errno;
+  return 0;
+}
+
+int busy_poll_tune(dev_tuning *t, int fd, const char *name, char *err, size_t errcap) {
+  const char *step = "SO_PREFER_BUSY_POLL/SO_BUSY_POLL";
+  char v[32];
+  snprintf(t->ifname, sizeof t->ifname, "%s", name);
+  int r = busy_poll_sockopts(fd);
   if (r == 0) {
     step = "napi_defer_hard_irqs";
     snprintf(v, sizeof v, "%d", DEFER_IRQS);

@@ -187,6 +187,8 @@ typedef struct {
   char orig_defer[32], orig_timeout[32], orig_threaded[32];
   int napi_threads; /* kthreads moved to this process's CPUs */
 } dev_tuning;
+/* the socket options of a busy-polled socket (busy_poll_tune sets them, then the device) */
+int busy_poll_sockopts(int fd);
 /* Busy poll socket fd and tune device name for it: 0, or -errno with err set (undo with
  * busy_poll_untune). */
 int busy_poll_tune(dev_tuning *t, int fd, const char *name, char *err, size_t errcap);

@@ -8,8 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <linux/bpf.h>
 #include <linux/if_link.h>
 #include <linux/if_xdp.h>
@@ -25,21 +29,47 @@
 #define XSK_FRAMES 4096u   /* umem: 8 MiB; every frame starts on the fill ring */
 #define XSK_RX_SIZE 2048u
 #define XSK_COMP_SIZE 64u  /* required by bind; nothing is transmitted on the xsk */
-#define XSK_MAP_ENTRIES 64 /* rx queues; only queue 0 is bound, others fall back to XDP_PASS */
+#define XSK_MAP_ENTRIES 64 /* the map's keys are rx queue numbers */
+#define XSK_QUEUES_MAX 16  /* queues bound; frames RSS puts on a later one fall back to the packet socket */
 
+/* One AF_XDP socket per rx queue, each with its own umem and rings (an xsk binds one queue). */
 typedef struct {
-  int alive;
-  int fd, map_fd, link_fd;
+  int fd;
   uint8_t *umem;
   void *rx_map, *fill_map;
   size_t rx_len, fill_len;
   uint32_t *rx_prod, *rx_cons, *fill_prod, *fill_cons;
   struct xdp_desc *rx_desc;
   uint64_t *fill_desc;
-  int busy_poll;
   struct xdp_statistics seen; /* kernel drop counters already reported */
-  dev_tuning tuning;          /* restored on close */
+} xsk_q;
+
+typedef struct {
+  int alive;
+  int fd;   /* what readiness is watched on: queue 0's socket, or an epoll set of every queue's */
+  int epfd; /* that set, with more than one queue */
+  int map_fd, link_fd;
+  int nq, next; /* queues bound; the one the next read starts at, so none starves */
+  xsk_q q[XSK_QUEUES_MAX];
+  int busy_poll;
+  dev_tuning tuning; /* restored on close */
 } xsk_in;
+
+/* rx queues of the interface (ETHTOOL_GCHANNELS: rx + combined), 1 if the driver says nothing */
+static int rx_queue_count(const char *name) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return 1;
+  struct ethtool_channels ch;
+  memset(&ch, 0, sizeof ch);
+  ch.cmd = ETHTOOL_GCHANNELS;
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+  ifr.ifr_data = (void *)&ch;
+  int n = ioctl(s, SIOCETHTOOL, &ifr) == 0 ? (int)(ch.rx_count + ch.combined_count) : 1;
+  close(s);
+  return n < 1 ? 1 : n;
+}
 
 static void xsk_untune(xsk_in *x) {
   busy_poll_untune(&x->tuning);
@@ -54,13 +84,18 @@ static void xsk_in_close(xsk_in *x) {
   xsk_untune(x);
   if (x->link_fd >= 0) close(x->link_fd); /* detaches the XDP program first */
   if (x->map_fd >= 0) close(x->map_fd);
-  if (x->fd >= 0) close(x->fd);
-  if (x->rx_map) munmap(x->rx_map, x->rx_len);
-  if (x->fill_map) munmap(x->fill_map, x->fill_len);
-  if (x->umem) munmap(x->umem, (size_t)XSK_FRAME * XSK_FRAMES);
-  x->link_fd = x->map_fd = x->fd = -1;
-  x->rx_map = x->fill_map = NULL;
-  x->umem = NULL;
+  if (x->epfd >= 0) close(x->epfd);
+  for (int i = 0; i < XSK_QUEUES_MAX; i++) {
+    xsk_q *q = &x->q[i];
+    if (q->fd >= 0) close(q->fd);
+    if (q->rx_map) munmap(q->rx_map, q->rx_len);
+    if (q->fill_map) munmap(q->fill_map, q->fill_len);
+    if (q->umem) munmap(q->umem, (size_t)XSK_FRAME * XSK_FRAMES);
+    q->fd = -1;
+    q->rx_map = q->fill_map = NULL;
+    q->umem = NULL;
+  }
+  x->link_fd = x->map_fd = x->fd = x->epfd = -1;
 }
 
 static void xsk_in_finalize(napi_env env, void *data, void *hint) {
@@ -70,8 +105,8 @@ static void xsk_in_finalize(napi_env env, void *data, void *hint) {
   free(data);
 }
 
-/* Set up the socket, umem and rings, bound to ifindex queue 0 in copy mode. */
-static int xsk_socket_setup(xsk_in *x, unsigned ifindex, const char **step) {
+/* Set up a socket, its umem and rings, bound to ifindex's rx queue qid in copy mode. */
+static int xsk_socket_setup(xsk_q *x, unsigned ifindex, unsigned qid, const char **step) {
   *step = "socket(AF_XDP)";
   x->fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
   if (x->fd < 0) return -errno;
@@ -119,14 +154,14 @@ static int xsk_socket_setup(xsk_in *x, unsigned ifindex, const char **step) {
   memset(&sx, 0, sizeof sx);
   sx.sxdp_family = AF_XDP;
   sx.sxdp_ifindex = ifindex;
-  sx.sxdp_queue_id = 0;
+  sx.sxdp_queue_id = qid;
   sx.sxdp_flags = XDP_COPY;
   *step = "bind(AF_XDP)";
   if (bind(x->fd, (struct sockaddr *)&sx, sizeof sx) < 0) return -errno;
   return 0;
 }
 
-/* The map, its one entry, the program and its attachment (a BPF link, native mode). */
+/* The map, an entry per bound queue, the program and its attachment (a BPF link, native mode). */
 static int xsk_attach(xsk_in *x, unsigned ifindex, const char **step, char *log, size_t logcap) {
   union bpf_attr a;
   memset(&a, 0, sizeof a);
@@ -138,13 +173,15 @@ static int xsk_attach(xsk_in *x, unsigned ifindex, const char **step, char *log,
   *step = "BPF_MAP_CREATE(xskmap)";
   x->map_fd = bpf_sys(BPF_MAP_CREATE, &a);
   if (x->map_fd < 0) return -errno;
-  uint32_t key = 0, val = (uint32_t)x->fd;
-  memset(&a, 0, sizeof a);
-  a.map_fd = (uint32_t)x->map_fd;
-  a.key = (uintptr_t)&key;
-  a.value = (uintptr_t)&val;
-  *step = "BPF_MAP_UPDATE_ELEM(xskmap)";
-  if (bpf_sys(BPF_MAP_UPDATE_ELEM, &a) < 0) return -errno;
+  for (int i = 0; i < x->nq; i++) {
+    uint32_t key = (uint32_t)i, val = (uint32_t)x->q[i].fd;
+    memset(&a, 0, sizeof a);
+    a.map_fd = (uint32_t)x->map_fd;
+    a.key = (uintptr_t)&key;
+    a.value = (uintptr_t)&val;
+    *step = "BPF_MAP_UPDATE_ELEM(xskmap)";
+    if (bpf_sys(BPF_MAP_UPDATE_ELEM, &a) < 0) return -errno;
+  }
   *step = "BPF_PROG_LOAD(xdp)";
   int pfd = xsk_prog_load(x->map_fd, log, logcap);
   if (pfd < 0) return pfd;
@@ -180,7 +217,8 @@ napi_value js_open_xsk(napi_env env, napi_callback_info info) {
   xsk_in *x = calloc(1, sizeof *x);
   if (!x) return throw_errno(env, "openXsk", ENOMEM);
   x->alive = 1;
-  x->fd = x->map_fd = x->link_fd = -1;
+  x->fd = x->epfd = x->map_fd = x->link_fd = -1;
+  for (int i = 0; i < XSK_QUEUES_MAX; i++) x->q[i].fd = -1;
   if (argc > 3 && !is_nullish(env, argv[3])) {
     char *dst[3] = {x->tuning.orig_threaded, x->tuning.orig_defer, x->tuning.orig_timeout};
     for (uint32_t i = 0; i < 3; i++) {
@@ -206,13 +244,30 @@ napi_value js_open_xsk(napi_env env, napi_callback_info info) {
       step = "MTU larger than an AF_XDP frame (2048 bytes with the Ethernet header) holds";
       r = -EMSGSIZE;
     }
-    if (r == 0) r = xsk_socket_setup(x, ifindex, &step);
+    if (r == 0) {
+      int n = rx_queue_count(name);
+      x->nq = n > XSK_QUEUES_MAX ? XSK_QUEUES_MAX : n;
+    }
+    for (int i = 0; r == 0 && i < x->nq; i++) r = xsk_socket_setup(&x->q[i], ifindex, (unsigned)i, &step);
+    if (r == 0 && x->nq > 1) {
+      step = "epoll (the queues' sockets)";
+      x->epfd = epoll_create1(EPOLL_CLOEXEC);
+      r = x->epfd < 0 ? -errno : 0;
+      for (int i = 0; r == 0 && i < x->nq; i++) {
+        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+        if (epoll_ctl(x->epfd, EPOLL_CTL_ADD, x->q[i].fd, &ev) < 0) r = -errno;
+      }
+    }
+    if (r == 0) x->fd = x->nq > 1 ? x->epfd : x->q[0].fd;
     if (r == 0) r = xsk_attach(x, ifindex, &step, log, sizeof log);
     ns_leave(&g);
   }
   char tune_err[160] = "";
   if (r == 0 && busy) {
-    if (busy_poll_tune(&x->tuning, x->fd, name, tune_err, sizeof tune_err) < 0) xsk_untune(x);
+    int t = busy_poll_tune(&x->tuning, x->q[0].fd, name, tune_err, sizeof tune_err);
+    for (int i = 1; t == 0 && i < x->nq; i++)
+      if ((t = busy_poll_sockopts(x->q[i].fd)) < 0) snprintf(tune_err, sizeof tune_err, "SO_BUSY_POLL on queue %d: %s", i, strerror(-t));
+    if (t < 0) xsk_untune(x);
     else x->busy_poll = 1;
   }
   if (r < 0) {
@@ -229,7 +284,7 @@ napi_value js_open_xsk(napi_env env, napi_callback_info info) {
     return throw_errno(env, what, -r);
   }
   napi_value obj;
-  if (napi_create_object(env, &obj) != napi_ok || set_int(env, obj, "fd", x->fd) || set_bool(env, obj, "busyPoll", x->busy_poll) ||
+  if (napi_create_object(env, &obj) != napi_ok || set_int(env, obj, "fd", x->fd) || set_int(env, obj, "queues", x->nq) || set_bool(env, obj, "busyPoll", x->busy_poll) ||
       set_str(env, obj, "tuneError", tune_err[0] ? tune_err : NULL) || napi_wrap(env, obj, x, xsk_in_finalize, NULL, NULL) != napi_ok) {
     xsk_in_close(x);
     free(x);
@@ -258,28 +313,33 @@ napi_value js_recv_xsk(napi_env env, napi_callback_info info) {
   if (!x->alive) return int_value(env, -EBADF);
   int n = 0, out = 0;
   for (int pass = 0; pass < 2; pass++) {
-    uint32_t cons = *x->rx_cons;
-    uint32_t prod = __atomic_load_n(x->rx_prod, __ATOMIC_ACQUIRE);
-    uint32_t fprod = *x->fill_prod;
-    uint32_t k = 0;
-    for (; cons + k != prod && n < a.max; k++, n++) {
-      struct xdp_desc d = x->rx_desc[(cons + k) & (XSK_RX_SIZE - 1)];
-      long iplen;
-      if (d.addr + d.len <= (uint64_t)XSK_FRAME * XSK_FRAMES && d.len <= (uint32_t)a.slot) {
-        uint8_t *dst = a.buf + (size_t)n * a.slot;
-        memcpy(dst, x->umem + d.addr, d.len);
-        struct virtio_net_hdr none = {0};
-        iplen = accept_frame(dst, (long)d.len, &none, a.stats);
-        if (iplen >= 0) a.stats[RX_ST_CSUM] += udp_complete_partial(dst + ETH_HLEN, iplen);
-      } else
-        iplen = rx_drop(a.stats, RX_ST_TRUNCATED);
-      x->fill_desc[(fprod + k) & (XSK_FRAMES - 1)] = d.addr & ~(uint64_t)(XSK_FRAME - 1);
-      recv_deliver(&a, &out, n, iplen);
+    for (int j = 0; j < x->nq && n < a.max; j++) {
+      xsk_q *q = &x->q[(x->next + j) % x->nq];
+      uint32_t cons = *q->rx_cons;
+      uint32_t prod = __atomic_load_n(q->rx_prod, __ATOMIC_ACQUIRE);
+      uint32_t fprod = *q->fill_prod;
+      uint32_t k = 0;
+      for (; cons + k != prod && n < a.max; k++, n++) {
+        struct xdp_desc d = q->rx_desc[(cons + k) & (XSK_RX_SIZE - 1)];
+        long iplen;
+        if (d.addr + d.len <= (uint64_t)XSK_FRAME * XSK_FRAMES && d.len <= (uint32_t)a.slot) {
+          uint8_t *dst = a.buf + (size_t)n * a.slot;
+          memcpy(dst, q->umem + d.addr, d.len);
+          struct virtio_net_hdr none = {0};
+          iplen = accept_frame(dst, (long)d.len, &none, a.stats);
+          if (iplen >= 0) a.stats[RX_ST_CSUM] += udp_complete_partial(dst + ETH_HLEN, iplen);
+        } else
+          iplen = rx_drop(a.stats, RX_ST_TRUNCATED);
+        q->fill_desc[(fprod + k) & (XSK_FRAMES - 1)] = d.addr & ~(uint64_t)(XSK_FRAME - 1);
+        recv_deliver(&a, &out, n, iplen);
+      }
+      __atomic_store_n(q->rx_cons, cons + k, __ATOMIC_RELEASE);
+      __atomic_store_n(q->fill_prod, fprod + k, __ATOMIC_RELEASE);
     }
-    __atomic_store_n(x->rx_cons, cons + k, __ATOMIC_RELEASE);
-    __atomic_store_n(x->fill_prod, fprod + k, __ATOMIC_RELEASE);
+    x->next = x->nq > 1 ? (x->next + 1) % x->nq : 0;
     if (n == a.max || !x->busy_poll || pass == 1) break;
-    recvfrom(x->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL); /* run the device's NAPI here, on this core */
+    /* run the devices' NAPI here, on this core */
+    for (int j = 0; j < x->nq; j++) recvfrom(x->q[j].fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
   }
   a.stats[RX_ST_READ] = n;
   return int_value(env, out);
@@ -293,7 +353,7 @@ napi_value js_close_xsk(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* xskStats(xsk, out Float64Array(2)): the kernel's drops for this socket since the last call:
+/* xskStats(xsk, out Float64Array(2)): the kernel's drops for its sockets since the last call:
  * [0] rx_dropped (no umem frame: the fill ring was empty, which rx_fill_ring_empty_descs also
  * counts; or another reason), [1] rx_ring_full (the rx ring had no room). A frame dropped
  * is in exactly one of them, so their sum is what never reached the ring. */
@@ -307,11 +367,14 @@ napi_value js_xsk_stats(napi_env env, napi_callback_info info) {
   }
   out[0] = out[1] = 0;
   if (!x->alive) return NULL;
-  struct xdp_statistics s;
-  socklen_t sl = sizeof s;
-  if (getsockopt(x->fd, SOL_XDP, XDP_STATISTICS, &s, &sl) < 0) return throw_errno(env, "XDP_STATISTICS", errno);
-  out[0] = (double)(s.rx_dropped - x->seen.rx_dropped);
-  out[1] = (double)(s.rx_ring_full - x->seen.rx_ring_full);
-  x->seen = s;
+  for (int i = 0; i < x->nq; i++) {
+    xsk_q *q = &x->q[i];
+    struct xdp_statistics s;
+    socklen_t sl = sizeof s;
+    if (getsockopt(q->fd, SOL_XDP, XDP_STATISTICS, &s, &sl) < 0) return throw_errno(env, "XDP_STATISTICS", errno);
+    out[0] += (double)(s.rx_dropped - q->seen.rx_dropped);
+    out[1] += (double)(s.rx_ring_full - q->seen.rx_ring_full);
+    q->seen = s;
+  }
   return NULL;
 }

@@ -44,6 +44,8 @@ export const PKT_TX_RING = 8;
  * fd is for pollStart, everything else is owned by the object until closeXsk. */
 export interface NativeXsk {
   readonly fd: number;
+  /** rx queues bound, each its own AF_XDP socket (at most 16; fd is then an epoll set of them) */
+  readonly queues: number;
   /** whether the interface's NAPI is busy-polled from recvXsk (asked for and set up) */
   readonly busyPoll: boolean;
   /** why busy polling was asked for and is not there, else null */
@@ -98,7 +100,7 @@ export interface NativeIo {
     ring?: PacketRing | null,
   ): number;
   close(fd: number): number;
-  /** AF_XDP input on queue 0 of ifname; busyPoll needs the device in this namespace */
+  /** AF_XDP input on every rx queue of ifname (up to 16); busyPoll needs the device in this namespace */
   openXsk(ifname: string, netns: string | null, busyPoll: boolean, originals?: string[] | null): NativeXsk;
   /** as recvPacket, from the AF_XDP socket's ring */
   recvXsk(xsk: NativeXsk, buf: Buffer, slot: number, maxSlots: number, offsets: Int32Array, lengths: Int32Array, stats: Int32Array): number;

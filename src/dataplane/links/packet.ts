@@ -32,8 +32,9 @@
 //                       native/mrsh_xsk.c). Needs native XDP (veth, most NIC
 //                       drivers). Opt-in because it changes the interface: its NAPI
 //                       settings (restored on close) and, while idle, which core runs its
-//                       receive work. Only queue 0 is read this way; other queues' frames
-//                       fall back to the packet socket.
+//                       receive work. Every rx queue (up to 16) has its own AF_XDP
+//                       socket; frames on a queue beyond those fall back to the packet
+//                       socket.
 import { FdLink, RX_SLOTS, slotSizeFor } from './fd-link.js';
 import { RX_ST_N, type Link } from './link.js';
 import { NAPI_ATTRS, claimNapiOriginals, type NapiClaim } from './napi-state.js';
@@ -105,6 +106,11 @@ class PacketLink extends FdLink {
   /** Whether multicast data arrives through XDP and an AF_XDP socket. */
   get xdp(): boolean {
     return this.xsk !== null;
+  }
+
+  /** rx queues read through XDP (0 without XDP input) */
+  get xdpQueues(): number {
+    return this.xsk?.queues ?? 0;
   }
 
   override start(onReceive: Parameters<FdLink['start']>[0]): void {
