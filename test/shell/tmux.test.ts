@@ -29,6 +29,22 @@ async function until(ok: (s: string) => boolean, ms = 8000): Promise<string> {
   }
 }
 
+/**
+ * Waits until the shell reads keys: Ink turns the tty's canonical mode off (raw mode) when
+ * its input handler is in place; keys sent before that are cooked by the line discipline
+ * (Enter becomes \n, echoed by the tty) and do not reach the shell as typed.
+ */
+async function untilRaw(ms = 30_000): Promise<void> {
+  const tty = tmux('display-message', '-p', '-t', S, '#{pane_tty}').stdout.trim();
+  const t0 = Date.now();
+  for (;;) {
+    const r = spawnSync('stty', ['-F', tty, '-a'], { encoding: 'utf8' });
+    if (r.status === 0 && /(^|\s)-icanon(\s|$)/.test(r.stdout)) return;
+    if (Date.now() - t0 > ms) throw new Error(`the shell never put ${tty} in raw mode: ${r.stdout}${r.stderr}\nscreen:\n${screen()}`);
+    await sleep(20);
+  }
+}
+
 test('interactive session in tmux: Tab, ?, a typo, Ctrl-D', { skip: hasTmux ? false : 'tmux not installed' }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mrsh-tmux-'));
   const hist = join(dir, 'history');
@@ -38,7 +54,7 @@ test('interactive session in tmux: Tab, ?, a typo, Ctrl-D', { skip: hasTmux ? fa
   try {
     // The first start compiles the sources through tsx: give a cold cache on a busy machine time.
     await until((s) => /^mrsh#/m.test(s), 30_000); // capture-pane trims trailing blanks
-    await sleep(500); // keys sent before Ink puts the tty in raw mode would be lost
+    await untilRaw();
     for (const l of ['mrt init', 'vif add 0 virtual eth0', 'vif add 1 virtual eth1', 'mfc add 10.0.0.1 239.1.1.1 iif 0 oif 1:4']) {
       tmux('send-keys', '-t', S, '-l', l);
       tmux('send-keys', '-t', S, 'Enter');
@@ -82,7 +98,7 @@ test('the terminal keeps what the shell printed: tmux history, after exit too; i
   const history = () => tmux('capture-pane', '-p', '-J', '-S', '-', '-t', S).stdout;
   try {
     await until((s) => /^mrsh#/m.test(s), 30_000);
-    await sleep(500); // keys sent before Ink puts the tty in raw mode would be lost
+    await untilRaw();
     // more than a screenful: `help` alone is longer than 24 rows
     for (const l of ['mrt init', 'vif add 0 virtual eth0', 'help', 'show vif']) {
       tmux('send-keys', '-t', S, '-l', l);
@@ -93,6 +109,7 @@ test('the terminal keeps what the shell printed: tmux history, after exit too; i
     for (const want of ['multicast router shell', 'mrsh# mrt init', 'mrsh# vif add 0 virtual eth0', 'mrsh# help', 'mrsh# show vif'])
       assert.ok(h.includes(want), `history lacks ${want}:\n${h}`);
     // idle: the pane's content stops changing (nothing redrawn)
+    // (a fixed interval on purpose: it asserts that nothing changes for a while)
     const a = screen();
     await sleep(1500);
     assert.equal(screen(), a);
@@ -114,7 +131,7 @@ async function startIn(cmd: string, cols = 80, rows = 24): Promise<void> {
   tmux('set-option', '-t', S, 'remain-on-exit', 'on');
   tmux('set-option', '-t', S, 'history-limit', '5000');
   await until((s) => /^mrsh[@#]/m.test(s), 30_000);
-  await sleep(500); // keys sent before Ink puts the tty in raw mode would be lost
+  await untilRaw();
 }
 
 function typeLines(lines: string[]): void {
