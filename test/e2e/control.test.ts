@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Netns, nsExec, skipReason, udpReceive, type UdpReceiver } from '../dataplane/links/helpers.js';
+import { Netns, nsExec, skipReason, udpReceive, until, type UdpReceiver } from '../dataplane/links/helpers.js';
 import { ControlClient } from '../../src/control/client.js';
 import { Daemon, cleanupDaemons, tempDir } from '../control/daemon-helpers.js';
 
@@ -126,13 +126,31 @@ describe('daemon end to end: configure replace under traffic, policy on real pac
     if (why) return t.skip(why);
     const rx = await udpReceive(O[0], 4, '239.78.3.3', PORT, OUT[0]);
     recv.push(rx);
+    const c = await ControlClient.connect(sock);
+    const overflows = async (): Promise<number> => {
+      const r = await c.request('show statistics');
+      assert.ok(r.ok && r.output && r.output.kind === 'statistics');
+      const v = r.output.stats.mrts_upq_ovflw;
+      assert.equal(typeof v, 'number', JSON.stringify(r.output));
+      return v!;
+    };
+    const ovf0 = await overflows();
     await sendAsync(S, '239.78.3.3', 20, 5, 'pol');
     // one more behind them: when it is in, so is everything before it
     await sendAsync(S, '239.78.3.3', 1, 0, 'end');
-    await rx.waitFor(21, 3000);
+    assert.ok(await until(() => rx.messages.some((m) => m.payload === 'end-0'), 3000), 'the last datagram came through');
     assert.equal(rx.messages.at(-1)?.payload, 'end-0');
-    assert.deepEqual(rx.messages.slice(0, -1).map((m) => m.payload), Array.from({ length: 20 }, (_, i) => `pol-${i}`), 'every packet, held ones included, once, in order');
-    const c = await ControlClient.connect(sock);
+    const got = rx.messages.slice(0, -1).map((m) => m.payload);
+    // The policy answers the NOCACHE after the batch that raised it (as a daemon would,
+    // through its socket): on a loaded machine more than the held packets (MAX_UPQ) can
+    // arrive in that batch, and FreeBSD drops those into mrts_upq_ovflw. Each packet is
+    // delivered once, in order, or counted there; the first one was held and delivered.
+    const lost = (await overflows()) - ovf0;
+    assert.equal(got[0], 'pol-0', 'the held packet that raised the NOCACHE went out');
+    assert.equal(new Set(got).size, got.length, 'none twice');
+    assert.deepEqual(got, Array.from({ length: 20 }, (_, i) => `pol-${i}`).filter((p) => got.includes(p)), 'in order');
+    assert.equal(got.length + lost, 20, `${got.length} delivered + ${lost} upcall queue overflows`);
+    if (lost) t.diagnostic(`${lost} packets arrived before the policy's answer and were dropped as upcall queue overflows`);
     const m = await c.request('show mroute 239.78.3.3 | json');
     assert.ok(m.ok && m.output && m.output.kind === 'mroute');
     assert.equal(m.output.entries[0].installedBy, 'policy');
