@@ -13,9 +13,11 @@ import { Daemon, cleanupDaemons, mrsh, tempDir } from '../control/daemon-helpers
 const ROOT = join(import.meta.dirname, '..', '..');
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 // each test its own tmux server: a new one under a name just killed can fail to start
-let S = `mrsh-e2e-${process.pid}`;
+let S = '';
 let servers = 0;
 
+/** the next test's server (the one before it was just killed: its name can fail to start) */
+const newServer = (): void => void (S = `mrsh-e2e-${process.pid}-${++servers}`);
 const tmux = (...args: string[]) => spawnSync('tmux', ['-L', S, ...args], { encoding: 'utf8' });
 const screen = () => tmux('capture-pane', '-p', '-t', S).stdout;
 
@@ -49,7 +51,8 @@ test('interactive session in tmux: Tab, ?, a typo, Ctrl-D', { skip: hasTmux ? fa
   const dir = mkdtempSync(join(tmpdir(), 'mrsh-tmux-'));
   const hist = join(dir, 'history');
   const cmd = `cd ${ROOT} && MRSH_HISTORY=${hist} NO_COLOR=1 ${process.execPath} --import tsx src/cli.ts`;
-  assert.equal(tmux('new-session', '-d', '-s', S, '-x', '80', '-y', '24', cmd).status, 0);
+  newServer();
+  { const r = tmux('new-session', '-d', '-s', S, '-x', '80', '-y', '24', cmd); assert.equal(r.status, 0, r.stderr); }
   tmux('set-option', '-t', S, 'remain-on-exit', 'on');
   try {
     // The first start compiles the sources through tsx: give a cold cache on a busy machine time.
@@ -92,7 +95,8 @@ test('interactive session in tmux: Tab, ?, a typo, Ctrl-D', { skip: hasTmux ? fa
 test('the terminal keeps what the shell printed: tmux history, after exit too; idle draws nothing', { skip: hasTmux ? false : 'tmux not installed' }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mrsh-tmux-'));
   const cmd = `cd ${ROOT} && MRSH_HISTORY=${join(dir, 'history')} NO_COLOR=1 ${process.execPath} --import tsx src/cli.ts`;
-  assert.equal(tmux('new-session', '-d', '-s', S, '-x', '80', '-y', '24', cmd).status, 0);
+  newServer();
+  { const r = tmux('new-session', '-d', '-s', S, '-x', '80', '-y', '24', cmd); assert.equal(r.status, 0, r.stderr); }
   tmux('set-option', '-t', S, 'remain-on-exit', 'on');
   tmux('set-option', '-t', S, 'history-limit', '5000');
   const history = () => tmux('capture-pane', '-p', '-J', '-S', '-', '-t', S).stdout;
@@ -126,7 +130,7 @@ test('the terminal keeps what the shell printed: tmux history, after exit too; i
 const historyOf = () => tmux('capture-pane', '-p', '-J', '-S', '-', '-t', S).stdout;
 
 async function startIn(cmd: string, cols = 80, rows = 24): Promise<void> {
-  S = `mrsh-e2e-${process.pid}-${++servers}`;
+  newServer();
   assert.equal(tmux('new-session', '-d', '-s', S, '-x', String(cols), '-y', String(rows), cmd).status, 0);
   tmux('set-option', '-t', S, 'remain-on-exit', 'on');
   tmux('set-option', '-t', S, 'history-limit', '5000');
