@@ -8,6 +8,7 @@ import { plain, sleep, waitFor } from './helpers.js';
 import { helpLines } from '../../src/shell/completion.js';
 import { getGrammar } from '../../src/commands/table.js';
 
+/** types at a typist's pace (a key chunk per write); what follows waits for its frame */
 async function type(stdin: { write(s: string): void }, text: string) {
   stdin.write(text);
   await sleep(20);
@@ -105,7 +106,7 @@ test('a flood of 100,000 upcalls coalesces into few renders and typing still wor
       for (const l of listeners) l(ev);
     }
     if (burst % 10 === 0 && burst / 10 < typing.length) ui.stdin.write(typing[burst / 10]);
-    await sleep(10);
+    await sleep(10); // the schedule of the flood (10 ms bursts), not a wait
   }
   const elapsed = Date.now() - t0;
   const f = await waitFor(ui.lastFrame, (s) => s.includes('NOCACHE 90000') && s.split('\n').at(-1)!.startsWith('mrsh# show vif'));
