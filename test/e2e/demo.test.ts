@@ -51,7 +51,10 @@ test('the lab in a terminal: the hint in the shell, traffic once it is attached,
     assert.match(lines.slice(banner, banner + 3).join(' '), /This is the lab's router; the sender starts now\. Try: show mroute count/);
     // the policy answered the NOCACHE of both groups: they arrive in the pane
     s = await until((x) => /NOCACHE\s+vif 0 \(10\.99\.0\.2, 239\.99\.1\.1\)/.test(x) && /NOCACHE\s+vif 0 \(10\.99\.0\.2, 239\.99\.1\.2\)/.test(x), 20_000);
-    await sleep(300); // keys sent before Ink puts the tty in raw mode would be lost
+    // keys sent before Ink turns the tty's canonical mode off (raw mode) would be cooked by
+    // the line discipline, not read as typed: wait for that
+    const tty = tmux('display-message', '-p', '-t', S, '#{pane_tty}').stdout.trim();
+    await until(() => /(^|\s)-icanon(\s|$)/.test(spawnSync('stty', ['-F', tty, '-a'], { encoding: 'utf8' }).stdout), 10_000);
     tmux('send-keys', '-t', S, '-l', 'show mroute count');
     tmux('send-keys', '-t', S, 'Enter');
     await until((x) => /Group: 239\.99\.1\.1, Source count: 1, Group pkt count: [1-9]/.test(x), 10_000);

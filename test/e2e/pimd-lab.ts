@@ -702,15 +702,21 @@ export class Capture {
   async started(timeoutMs = 15000): Promise<void> {
     const ok = await poll(() => /Capturing on/.test(this.err) || this.child.exitCode !== null, timeoutMs, 20);
     if (!ok || this.child.exitCode !== null) throw new Error(`tshark on ${this.dev} did not start: ${this.err}`);
-    for (let i = 0; i < 20; i++) {
+    if (!(await this.probe())) throw new Error(`tshark on ${this.dev} in ${this.ns} never showed the probe: ${this.err}`);
+  }
+  /** sends probes until one more shows in the capture: everything on the wire before it has */
+  private async probe(): Promise<boolean> {
+    const probes = (): number => this.packets.filter((p) => p.payload === 'mrsh-probe').length;
+    const before = probes();
+    for (let i = 0; i < 20 && this.child.exitCode === null; i++) {
       spawnSync('ip', ['netns', 'exec', this.ns, process.execPath, '-e', PROBE, this.probeTo], { stdio: 'ignore', timeout: 5000 });
-      if (await poll(() => this.packets.some((p) => p.payload === 'mrsh-probe'), 300, 20)) return;
+      if (await poll(() => probes() > before, 300, 20)) return true;
     }
-    throw new Error(`tshark on ${this.dev} in ${this.ns} never showed the probe: ${this.err}`);
+    return false;
   }
   async stop(): Promise<WirePacket[]> {
-    // let tshark print what it has, then stop it
-    await sleep(200);
+    // tshark has printed what it has when a probe sent now shows; then stop it
+    if (this.child.exitCode === null && !(await this.probe())) throw new Error(`tshark on ${this.dev} in ${this.ns} stopped showing the probe: ${this.err}`);
     if (this.child.exitCode === null) this.child.kill('SIGINT');
     const t = setTimeout(() => {
       try {

@@ -8,6 +8,7 @@ import { plain, sleep, waitFor } from './helpers.js';
 import { helpLines } from '../../src/shell/completion.js';
 import { getGrammar } from '../../src/commands/table.js';
 
+/** types at a typist's pace (a key chunk per write); what follows waits for its frame */
 async function type(stdin: { write(s: string): void }, text: string) {
   stdin.write(text);
   await sleep(20);
@@ -105,7 +106,7 @@ test('a flood of 100,000 upcalls coalesces into few renders and typing still wor
       for (const l of listeners) l(ev);
     }
     if (burst % 10 === 0 && burst / 10 < typing.length) ui.stdin.write(typing[burst / 10]);
-    await sleep(10);
+    await sleep(10); // the schedule of the flood (10 ms bursts), not a wait
   }
   const elapsed = Date.now() - t0;
   const f = await waitFor(ui.lastFrame, (s) => s.includes('NOCACHE 90000') && s.split('\n').at(-1)!.startsWith('mrsh# show vif'));
@@ -151,7 +152,13 @@ test('idle costs nothing: no frame is drawn while nothing changes', async () => 
   const ui = render(<App router={t.router} color={false} historyPath={null} />);
   try {
   await waitFor(ui.lastFrame, (s) => s.includes('mrsh# '));
-  await sleep(300);
+  // the start is over when a frame has stood for three pane intervals (100 ms each)
+  let n = ui.frames.length;
+  for (let t0 = Date.now(), still = Date.now(); Date.now() - still < 300; await sleep(20)) {
+    if (ui.frames.length !== n) (n = ui.frames.length), (still = Date.now());
+    assert.ok(Date.now() - t0 < 5000, 'the start settles');
+  }
+  // a fixed interval on purpose: the test asserts that nothing is drawn for a while
   const before = ui.frames.length;
   await sleep(2500);
   assert.equal(ui.frames.length - before, 0);

@@ -11,7 +11,7 @@ import { Router } from '../../src/router/router.js';
 import { ControlServer } from '../../src/control/server.js';
 import { ControlClient } from '../../src/control/client.js';
 import { RemoteSession } from '../../src/control/remote.js';
-import { sleep, waitFor } from './helpers.js';
+import { waitFor } from './helpers.js';
 
 test('attached shell: commands on the daemon, live pane fed by the event stream', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mrsh-att-'));
@@ -24,14 +24,14 @@ test('attached shell: commands on the daemon, live pane fed by the event stream'
     await waitFor(ui.lastFrame, (s) => s.includes('mrsh# '));
     for (const l of ['mrt init', 'vif add 0 virtual eth0', 'vif add 1 virtual eth1', 'inject 0 10.0.0.1 239.1.1.1 count 2']) {
       ui.stdin.write(l);
-      await sleep(20);
+      await waitFor(ui.lastFrame, (s) => s.split('\n').at(-1)!.startsWith(`mrsh# ${l}`));
       ui.stdin.write('\r');
-      await sleep(50);
+      // echoed into the scrollback, the input line empty again
+      await waitFor(ui.lastFrame, (s) => s.includes(`mrsh# ${l}\n`) && s.split('\n').at(-1)!.trimEnd() === 'mrsh#');
     }
     // the daemon's router changed, and its NOCACHE reached the pane over the socket
     // commands are acknowledged over the socket: poll rather than trust a fixed sleep
-    for (let i = 0; i < 100 && router.listVifs('inet').length < 2; i++) await sleep(30);
-    assert.equal(router.listVifs('inet').length, 2);
+    await waitFor(() => String(router.listVifs('inet').length), (s) => s === '2', 3000);
     await waitFor(ui.lastFrame, (s) => /NOCACHE 1/.test(s), 3000);
     await waitFor(ui.lastFrame, (s) => /IPv4 on/.test(s), 3000);
     ui.stdin.write('vif add 40 virtual x\r');
@@ -59,8 +59,9 @@ test('attached shell: lines typed while a command runs all run, in order', async
     const lines = ['mrt init', 'vif add 0 virtual eth0', 'vif add 1 virtual eth1', 'inject 0 10.9.9.9 239.9.9.9 count 200000'];
     for (let i = 0; i < 8; i++) lines.push(`mfc add 10.0.0.${i + 1} 239.1.1.1 iif 0 oif 1`);
     for (const l of lines) {
+      const n = ui.frames.length;
       ui.stdin.write(l + '\r');
-      await sleep(5);
+      await waitFor(() => String(ui.frames.length > n), (s) => s === 'true');
     }
     await waitFor(() => String(router.listMfc('inet').length), (s) => s === '8', 5000);
     assert.equal(router.listVifs('inet').length, 2);
@@ -98,8 +99,7 @@ test('attached: banner and prompt name the socket, the pane starts with the daem
     await server.listen();
     await waitFor(ui.lastFrame, (s) => !s.includes('DAEMON GONE'), 5000);
     ui.stdin.write('vif add 1 virtual eth1\r');
-    for (let i = 0; i < 100 && router.listVifs('inet').length < 2; i++) await sleep(30);
-    assert.equal(router.listVifs('inet').length, 2);
+    await waitFor(() => String(router.listVifs('inet').length), (s) => s === '2', 3000);
   } finally {
     ui.unmount();
     link.close();
@@ -130,20 +130,21 @@ test('attached: Tab and ? complete vifs, sources and groups from the daemon, and
     // the shell fetched the daemon's state when it started
     await waitFor(() => String(state.listVifs('inet').length), (s) => s === '2', 3000);
     ui.stdin.write('vif del ');
-    await sleep(20);
+    await waitFor(ui.lastFrame, (s) => s.split('\n').at(-1)!.startsWith('mrsh# vif del'));
     ui.stdin.write('\t');
     let f = await waitFor(ui.lastFrame, (s) => s.includes('up0') && s.includes('down1'));
     assert.match(f, /vif 1 \(down1\)/);
     ui.stdin.write('\x15'); // Ctrl-U
-    await sleep(20);
+    await waitFor(ui.lastFrame, (s) => s.split('\n').at(-1)!.trimEnd() === 'mrsh#');
     ui.stdin.write('explain ?');
     f = await waitFor(ui.lastFrame, (s) => s.includes('192.0.2.7') && s.includes('239.5.5.5'));
     assert.match(f, /192\.0\.2\.7\s+a source in the MFC/);
     ui.stdin.write('\x15');
+    await waitFor(ui.lastFrame, (s) => s.split('\n').at(-1)!.trimEnd() === 'mrsh#');
     // another client adds a vif: the next Tab fetches, the one after it offers the vif
     assert.ok((await other.exec('vif add 2 virtual side2'))!);
     ui.stdin.write('vif del s');
-    await sleep(20);
+    await waitFor(ui.lastFrame, (s) => s.split('\n').at(-1)!.startsWith('mrsh# vif del s'));
     ui.stdin.write('\t');
     await waitFor(() => String(state.listVifs('inet').length), (s) => s === '3', 3000);
     ui.stdin.write('\t');

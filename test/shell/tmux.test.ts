@@ -13,9 +13,11 @@ import { Daemon, cleanupDaemons, mrsh, tempDir } from '../control/daemon-helpers
 const ROOT = join(import.meta.dirname, '..', '..');
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 // each test its own tmux server: a new one under a name just killed can fail to start
-let S = `mrsh-e2e-${process.pid}`;
+let S = '';
 let servers = 0;
 
+/** the next test's server (the one before it was just killed: its name can fail to start) */
+const newServer = (): void => void (S = `mrsh-e2e-${process.pid}-${++servers}`);
 const tmux = (...args: string[]) => spawnSync('tmux', ['-L', S, ...args], { encoding: 'utf8' });
 const screen = () => tmux('capture-pane', '-p', '-t', S).stdout;
 
@@ -29,16 +31,33 @@ async function until(ok: (s: string) => boolean, ms = 8000): Promise<string> {
   }
 }
 
+/**
+ * Waits until the shell reads keys: Ink turns the tty's canonical mode off (raw mode) when
+ * its input handler is in place; keys sent before that are cooked by the line discipline
+ * (Enter becomes \n, echoed by the tty) and do not reach the shell as typed.
+ */
+async function untilRaw(ms = 30_000): Promise<void> {
+  const tty = tmux('display-message', '-p', '-t', S, '#{pane_tty}').stdout.trim();
+  const t0 = Date.now();
+  for (;;) {
+    const r = spawnSync('stty', ['-F', tty, '-a'], { encoding: 'utf8' });
+    if (r.status === 0 && /(^|\s)-icanon(\s|$)/.test(r.stdout)) return;
+    if (Date.now() - t0 > ms) throw new Error(`the shell never put ${tty} in raw mode: ${r.stdout}${r.stderr}\nscreen:\n${screen()}`);
+    await sleep(20);
+  }
+}
+
 test('interactive session in tmux: Tab, ?, a typo, Ctrl-D', { skip: hasTmux ? false : 'tmux not installed' }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mrsh-tmux-'));
   const hist = join(dir, 'history');
   const cmd = `cd ${ROOT} && MRSH_HISTORY=${hist} NO_COLOR=1 ${process.execPath} --import tsx src/cli.ts`;
-  assert.equal(tmux('new-session', '-d', '-s', S, '-x', '80', '-y', '24', cmd).status, 0);
+  newServer();
+  { const r = tmux('new-session', '-d', '-s', S, '-x', '80', '-y', '24', cmd); assert.equal(r.status, 0, r.stderr); }
   tmux('set-option', '-t', S, 'remain-on-exit', 'on');
   try {
     // The first start compiles the sources through tsx: give a cold cache on a busy machine time.
     await until((s) => /^mrsh#/m.test(s), 30_000); // capture-pane trims trailing blanks
-    await sleep(500); // keys sent before Ink puts the tty in raw mode would be lost
+    await untilRaw();
     for (const l of ['mrt init', 'vif add 0 virtual eth0', 'vif add 1 virtual eth1', 'mfc add 10.0.0.1 239.1.1.1 iif 0 oif 1:4']) {
       tmux('send-keys', '-t', S, '-l', l);
       tmux('send-keys', '-t', S, 'Enter');
@@ -76,13 +95,14 @@ test('interactive session in tmux: Tab, ?, a typo, Ctrl-D', { skip: hasTmux ? fa
 test('the terminal keeps what the shell printed: tmux history, after exit too; idle draws nothing', { skip: hasTmux ? false : 'tmux not installed' }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mrsh-tmux-'));
   const cmd = `cd ${ROOT} && MRSH_HISTORY=${join(dir, 'history')} NO_COLOR=1 ${process.execPath} --import tsx src/cli.ts`;
-  assert.equal(tmux('new-session', '-d', '-s', S, '-x', '80', '-y', '24', cmd).status, 0);
+  newServer();
+  { const r = tmux('new-session', '-d', '-s', S, '-x', '80', '-y', '24', cmd); assert.equal(r.status, 0, r.stderr); }
   tmux('set-option', '-t', S, 'remain-on-exit', 'on');
   tmux('set-option', '-t', S, 'history-limit', '5000');
   const history = () => tmux('capture-pane', '-p', '-J', '-S', '-', '-t', S).stdout;
   try {
     await until((s) => /^mrsh#/m.test(s), 30_000);
-    await sleep(500); // keys sent before Ink puts the tty in raw mode would be lost
+    await untilRaw();
     // more than a screenful: `help` alone is longer than 24 rows
     for (const l of ['mrt init', 'vif add 0 virtual eth0', 'help', 'show vif']) {
       tmux('send-keys', '-t', S, '-l', l);
@@ -93,6 +113,7 @@ test('the terminal keeps what the shell printed: tmux history, after exit too; i
     for (const want of ['multicast router shell', 'mrsh# mrt init', 'mrsh# vif add 0 virtual eth0', 'mrsh# help', 'mrsh# show vif'])
       assert.ok(h.includes(want), `history lacks ${want}:\n${h}`);
     // idle: the pane's content stops changing (nothing redrawn)
+    // (a fixed interval on purpose: it asserts that nothing changes for a while)
     const a = screen();
     await sleep(1500);
     assert.equal(screen(), a);
@@ -109,12 +130,12 @@ test('the terminal keeps what the shell printed: tmux history, after exit too; i
 const historyOf = () => tmux('capture-pane', '-p', '-J', '-S', '-', '-t', S).stdout;
 
 async function startIn(cmd: string, cols = 80, rows = 24): Promise<void> {
-  S = `mrsh-e2e-${process.pid}-${++servers}`;
+  newServer();
   assert.equal(tmux('new-session', '-d', '-s', S, '-x', String(cols), '-y', String(rows), cmd).status, 0);
   tmux('set-option', '-t', S, 'remain-on-exit', 'on');
   tmux('set-option', '-t', S, 'history-limit', '5000');
   await until((s) => /^mrsh[@#]/m.test(s), 30_000);
-  await sleep(500); // keys sent before Ink puts the tty in raw mode would be lost
+  await untilRaw();
 }
 
 function typeLines(lines: string[]): void {
