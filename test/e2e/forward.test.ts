@@ -12,6 +12,8 @@ import { Netns, nsExec, sh, skipReason, udpReceive, udpSend, sleep, type UdpRece
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const PORT = 5400;
+/** host h of link i: the sender's 192.0.2.0/24 (i = 0), else receiver i's 198.51.100.0/26 block */
+const addr = (i: number, h: number): string => (i === 0 ? `192.0.2.${h}` : `198.51.100.${64 * (i - 1) + h}`);
 
 class RouterChild {
   private child: ChildProcess;
@@ -113,19 +115,19 @@ for (const variant of ['packet', 'packet-xdp', 'tun'] as const) {
       } else {
         // TUN devices created by the router in its namespace, then moved next to the hosts.
         for (let i = 0; i <= 3; i++) {
-          await router.must(`vif add ${i} tun mt${i} local 10.77.${i}.1`);
+          await router.must(`vif add ${i} tun mt${i} local ${addr(i, 1)}`);
           await router.must(`vif add ${i} tun mt${i} ipv6`);
           nsExec(R, 'ip', ['link', 'set', `mt${i}`, 'netns', i === 0 ? S : O[i - 1]]);
         }
         nsExec(S, 'ip', ['link', 'set', 'mt0', 'up']);
         for (let i = 1; i <= 3; i++) nsExec(O[i - 1], 'ip', ['link', 'set', `mt${i}`, 'up']);
       }
-      nsExec(S, 'ip', ['addr', 'add', '10.77.0.2/24', 'dev', ifS]);
+      nsExec(S, 'ip', ['addr', 'add', '192.0.2.2/24', 'dev', ifS]);
       nsExec(S, 'ip', ['-6', 'addr', 'add', '2001:db8:77::2/64', 'dev', ifS, 'nodad']);
       nsExec(S, 'ip', ['route', 'add', '239.0.0.0/8', 'dev', ifS]);
       nsExec(S, 'ip', ['-6', 'route', 'add', 'ff0e::/16', 'dev', ifS]);
       for (let i = 1; i <= 3; i++) {
-        nsExec(O[i - 1], 'ip', ['addr', 'add', `10.77.${i}.2/24`, 'dev', ifO(i)]);
+        nsExec(O[i - 1], 'ip', ['addr', 'add', `${addr(i, 2)}/26`, 'dev', ifO(i)]);
         nsExec(O[i - 1], 'ip', ['-6', 'addr', 'add', `2001:db8:77:${i}::2/64`, 'dev', ifO(i), 'nodad']);
         nsExec(O[i - 1], 'ip', ['route', 'add', '239.0.0.0/8', 'dev', ifO(i)]);
         nsExec(O[i - 1], 'ip', ['-6', 'route', 'add', 'ff0e::/16', 'dev', ifO(i)]);
@@ -145,18 +147,18 @@ for (const variant of ['packet', 'packet-xdp', 'tun'] as const) {
         if (why) return t.skip(why);
         const r = router!;
         const G = fam === 4 ? '239.77.1.1' : 'ff0e::77:1';
-        const Ssrc = fam === 4 ? '10.77.0.2' : '2001:db8:77::2';
+        const Ssrc = fam === 4 ? '192.0.2.2' : '2001:db8:77::2';
         const v6 = fam === 6 ? ' ipv6' : '';
         const rx: UdpReceiver[] = [];
         const cp: Capture[] = [];
         for (let i = 1; i <= 3; i++) {
-          rx.push(await udpReceive(O[i - 1], fam, G, PORT, fam === 4 ? `10.77.${i}.2` : `::%${ifO(i)}`));
+          rx.push(await udpReceive(O[i - 1], fam, G, PORT, fam === 4 ? `${addr(i, 2)}` : `::%${ifO(i)}`));
           cp.push(await capture(O[i - 1], ifO(i)));
         }
         recv.push(...rx);
         caps.push(...cp);
         // No entry yet: the first packets are held (3 IPv4, 5 IPv6) and a NOCACHE goes up.
-        const sIfc = fam === 4 ? '10.77.0.2' : `::%${ifS}`;
+        const sIfc = fam === 4 ? '192.0.2.2' : `::%${ifS}`;
         udpSend(S, fam, G, PORT, sIfc, 6, `held${fam}`, 8, 2);
         let ups: { type: string; group: string }[] = [];
         const nocache = (): boolean => ups.some((u) => u.type === 'NOCACHE' && u.group === G);

@@ -60,15 +60,15 @@ describe('packet link', { skip: why ?? false }, () => {
     B = nets.add('b');
     nets.veth(A, 'a0', R, 'r0');
     nets.veth(R, 'r1', B, 'b0');
-    nsExec(A, 'ip', ['addr', 'add', '10.77.1.1/24', 'dev', 'a0']);
-    nsExec(A, 'ip', ['-6', 'addr', 'add', 'fd77:1::1/64', 'dev', 'a0', 'nodad']);
-    nsExec(R, 'ip', ['addr', 'add', '10.77.1.2/24', 'dev', 'r0']);
-    nsExec(R, 'ip', ['addr', 'add', '10.77.2.2/24', 'dev', 'r1']);
-    nsExec(B, 'ip', ['addr', 'add', '10.77.2.1/24', 'dev', 'b0']);
-    nsExec(B, 'ip', ['-6', 'addr', 'add', 'fd77:2::1/64', 'dev', 'b0', 'nodad']);
+    nsExec(A, 'ip', ['addr', 'add', '192.0.2.1/24', 'dev', 'a0']);
+    nsExec(A, 'ip', ['-6', 'addr', 'add', '2001:db8:77:1::1/64', 'dev', 'a0', 'nodad']);
+    nsExec(R, 'ip', ['addr', 'add', '192.0.2.2/24', 'dev', 'r0']);
+    nsExec(R, 'ip', ['addr', 'add', '198.51.100.2/24', 'dev', 'r1']);
+    nsExec(B, 'ip', ['addr', 'add', '198.51.100.1/24', 'dev', 'b0']);
+    nsExec(B, 'ip', ['-6', 'addr', 'add', '2001:db8:77:2::1/64', 'dev', 'b0', 'nodad']);
     // Receivers accept forwarded sources: reverse path via the router.
-    nsExec(B, 'ip', ['route', 'add', 'default', 'via', '10.77.2.2']);
-    nsExec(B, 'ip', ['-6', 'route', 'add', 'default', 'via', 'fd77:2::2', 'dev', 'b0', 'onlink']);
+    nsExec(B, 'ip', ['route', 'add', 'default', 'via', '198.51.100.2']);
+    nsExec(B, 'ip', ['-6', 'route', 'add', 'default', 'via', '2001:db8:77:2::2', 'dev', 'b0', 'onlink']);
     const off = txOffloadOn(A, 'a0');
     offloadNote = off.confirmed ? 'tx offload confirmed on' : (off.why ?? 'ethtool did not confirm tx on');
   });
@@ -90,7 +90,7 @@ describe('packet link', { skip: why ?? false }, () => {
     assert.equal(l.name, 'r0');
     assert.equal(l.mtu, 1500);
     assert.equal(l.ifindex, Number(nsExec(R, 'cat', ['/sys/class/net/r0/ifindex']).trim()));
-    assert.deepEqual([...l.addrs4], ['10.77.1.2']);
+    assert.deepEqual([...l.addrs4], ['192.0.2.2']);
     await l.close();
     links.splice(links.indexOf(l), 1);
   });
@@ -100,7 +100,7 @@ describe('packet link', { skip: why ?? false }, () => {
     const l = await open('r0');
     const got: Got[] = [];
     l.start(collector(got));
-    udpSend(A, 4, '239.77.0.1', 5000, '10.77.1.1', 5, 'v4', 7);
+    udpSend(A, 4, '239.77.0.1', 5000, '192.0.2.1', 5, 'v4', 7);
     udpSend(A, 6, 'ff15::77:1', 5000, '::%a0', 5, 'v6', 9);
     const mine = (g: Got): boolean => udpPayload(g.bytes).dport === 5000;
     assert.ok(await until(() => got.filter(mine).length >= 10, 3000), `got ${got.filter(mine).length}/10`);
@@ -116,7 +116,7 @@ describe('packet link', { skip: why ?? false }, () => {
     );
     for (const g of v4) {
       const p = udpPayload(g.bytes);
-      assert.equal(p.src, '10.77.1.1');
+      assert.equal(p.src, '192.0.2.1');
       assert.equal(p.dst, '239.77.0.1');
       assert.equal(p.ttl, 7);
       assert.ok(udpChecksumOk(g.bytes), 'IPv4 UDP checksum valid');
@@ -157,15 +157,15 @@ describe('packet link', { skip: why ?? false }, () => {
     const out = await open('r1');
     const own: Got[] = [];
     out.start(collector(own));
-    const rx4 = await udpReceive(B, 4, '239.77.0.2', 5001, '10.77.2.1');
+    const rx4 = await udpReceive(B, 4, '239.77.0.2', 5001, '198.51.100.1');
     const rx6 = await udpReceive(B, 6, 'ff15::77:2', 5001, '::%b0');
     const tap = await openPacketLink('b0', { netns: B });
     links.push(tap);
     const tapped: Got[] = [];
     tap.start(collector(tapped));
     try {
-      const d4 = [0, 1, 2].map((i) => buildUdp('10.77.1.1', '239.77.0.2', 5001, `tx4-${i}`));
-      const d6 = [0, 1, 2].map((i) => buildUdp('fd77:1::1', 'ff15::77:2', 5001, `tx6-${i}`));
+      const d4 = [0, 1, 2].map((i) => buildUdp('192.0.2.1', '239.77.0.2', 5001, `tx4-${i}`));
+      const d6 = [0, 1, 2].map((i) => buildUdp('2001:db8:77:1::1', 'ff15::77:2', 5001, `tx6-${i}`));
       // One shared buffer with several datagrams in it, as the router sends slices of its ring.
       const shared = Buffer.concat([d4[1]!, d6[1]!]);
       out.send(d4[0]!, 0, d4[0]!.length);
@@ -181,7 +181,7 @@ describe('packet link', { skip: why ?? false }, () => {
       await Promise.all([rx4.waitFor(3, 3000), rx6.waitFor(3, 3000)]);
       assert.deepEqual(rx4.messages.map((m) => m.payload), ['tx4-0', 'tx4-1', 'tx4-2']);
       assert.deepEqual(rx6.messages.map((m) => m.payload), ['tx6-0', 'tx6-1', 'tx6-2']);
-      assert.equal(rx4.messages[0]!.from, '10.77.1.1');
+      assert.equal(rx4.messages[0]!.from, '192.0.2.1');
 
       await until(() => tapped.filter((g) => udpPayload(g.bytes).dport === 5001).length >= 6, 2000);
       const srcMac = Buffer.from(macOf(R, 'r1').replace(/:/g, ''), 'hex');
@@ -195,7 +195,7 @@ describe('packet link', { skip: why ?? false }, () => {
       }
       // B answers on b0 after it had every frame: a frame of our own looped back to the
       // link would have been queued on r1's socket before this one arrives
-      udpSend(B, 4, '239.77.0.12', 5012, '10.77.2.1', 1, 'behind');
+      udpSend(B, 4, '239.77.0.12', 5012, '198.51.100.1', 1, 'behind');
       assert.ok(await until(() => own.some((g) => udpPayload(g.bytes).dport === 5012), 3000), 'the link reads what B sends');
       assert.equal(own.filter((g) => udpPayload(g.bytes).dport === 5001).length, 0, 'own transmissions not looped back');
     } finally {
@@ -206,12 +206,12 @@ describe('packet link', { skip: why ?? false }, () => {
 
   it('counts refused datagrams in txDropped and keeps sending the rest', async () => {
     const out = await open('r1');
-    const rx = await udpReceive(B, 4, '239.77.0.3', 5002, '10.77.2.1');
+    const rx = await udpReceive(B, 4, '239.77.0.3', 5002, '198.51.100.1');
     try {
-      const ok1 = buildUdp('10.77.1.1', '239.77.0.3', 5002, 'before');
-      const big = buildUdp('10.77.1.1', '239.77.0.3', 5002, 'x'.repeat(1600)); // > MTU: EMSGSIZE
+      const ok1 = buildUdp('192.0.2.1', '239.77.0.3', 5002, 'before');
+      const big = buildUdp('192.0.2.1', '239.77.0.3', 5002, 'x'.repeat(1600)); // > MTU: EMSGSIZE
       const junk = Buffer.alloc(40); // not IP at all
-      const ok2 = buildUdp('10.77.1.1', '239.77.0.3', 5002, 'after');
+      const ok2 = buildUdp('192.0.2.1', '239.77.0.3', 5002, 'after');
       out.send(ok1, 0, ok1.length);
       out.send(big, 0, big.length);
       out.send(junk, 0, junk.length);
@@ -230,7 +230,7 @@ describe('packet link', { skip: why ?? false }, () => {
     t.diagnostic(offloadNote);
     const inl = await open('r0');
     const outl = await open('r1');
-    const rx4 = await udpReceive(B, 4, '239.77.0.4', 5003, '10.77.2.1');
+    const rx4 = await udpReceive(B, 4, '239.77.0.4', 5003, '198.51.100.1');
     const rx6 = await udpReceive(B, 6, 'ff15::77:4', 5003, '::%b0');
     const errs4 = udpCsumErrors(B, 4);
     const errs6 = udpCsumErrors(B, 6);
@@ -246,7 +246,7 @@ describe('packet link', { skip: why ?? false }, () => {
       outl.flush();
     });
     try {
-      udpSend(A, 4, '239.77.0.4', 5003, '10.77.1.1', 10, 'fwd4');
+      udpSend(A, 4, '239.77.0.4', 5003, '192.0.2.1', 10, 'fwd4');
       udpSend(A, 6, 'ff15::77:4', 5003, '::%a0', 10, 'fwd6');
       await Promise.all([rx4.waitFor(10, 3000), rx6.waitFor(10, 3000)]);
       assert.equal(rx4.messages.length, 10, 'all IPv4 datagrams delivered (a bad checksum is dropped by the receiver)');
@@ -268,18 +268,18 @@ describe('packet link', { skip: why ?? false }, () => {
     if (why) return t.skip(`tcx unavailable here: ${why}`);
     const got: Got[] = [];
     l.start(collector(got));
-    const local = await udpReceive(R, 4, '239.77.0.6', 5006, '10.77.1.2');
+    const local = await udpReceive(R, 4, '239.77.0.6', 5006, '192.0.2.2');
     try {
-      udpSend(A, 4, '239.77.0.6', 5006, '10.77.1.1', 5, 'hb');
+      udpSend(A, 4, '239.77.0.6', 5006, '192.0.2.1', 5, 'hb');
       const mine = (g: Got): boolean => udpPayload(g.bytes).dport === 5006;
       assert.ok(await until(() => got.filter(mine).length >= 5, 3000), `link got ${got.filter(mine).length}/5`);
       // a unicast datagram to the same port behind them (the program passes it): when it is
       // in, any multicast datagram the host stack took would be too
-      udpSend(A, 4, '10.77.1.2', 5006, '10.77.1.1', 1, 'unicast');
+      udpSend(A, 4, '192.0.2.2', 5006, '192.0.2.1', 1, 'unicast');
       await local.waitFor(1, 3000);
       assert.deepEqual(local.messages.map((m) => m.payload), ['unicast-0'], 'the host stack saw none of the multicast data');
       await l.close();
-      udpSend(A, 4, '239.77.0.6', 5006, '10.77.1.1', 3, 'after');
+      udpSend(A, 4, '239.77.0.6', 5006, '192.0.2.1', 3, 'after');
       await local.waitFor(4, 3000);
       assert.deepEqual(local.messages.slice(1).map((m) => m.payload), ['after-0', 'after-1', 'after-2'], 'program detached on close');
     } finally {
@@ -300,10 +300,10 @@ describe('packet link', { skip: why ?? false }, () => {
     assert.match(nsExec(R, 'ip', ['-d', 'link', 'show', 'r0']), /prog\/xdp/, 'an XDP program on r0');
     const got: Got[] = [];
     l.start(collector(got));
-    udpSend(A, 4, '239.77.0.9', 5009, '10.77.1.1', 5, 'x4', 7);
+    udpSend(A, 4, '239.77.0.9', 5009, '192.0.2.1', 5, 'x4', 7);
     udpSend(A, 6, 'ff15::77:9', 5009, '::%a0', 5, 'x6', 9);
     // link-local group: not multicast data to route, so the XDP program passes it on
-    udpSend(A, 4, '224.0.0.99', 5009, '10.77.1.1', 2, 'll', 1);
+    udpSend(A, 4, '224.0.0.99', 5009, '192.0.2.1', 2, 'll', 1);
     const mine = (g: Got): boolean => udpPayload(g.bytes).dport === 5009;
     assert.ok(await until(() => got.filter(mine).length >= 12, 3000), `got ${got.filter(mine).length}/12`);
     const data = got.filter(mine).filter((g) => !udpPayload(g.bytes).payload.startsWith('ll'));
@@ -319,8 +319,8 @@ describe('packet link', { skip: why ?? false }, () => {
     if (hasPython) {
       // Whole frames from a raw socket: a valid checksum and a wrong one that is not the
       // pseudo-header sum must both come through the AF_XDP path exactly as sent.
-      const valid = buildUdp('10.77.1.1', '239.77.0.10', 5010, 'valid');
-      const wrong = Buffer.from(buildUdp('10.77.1.1', '239.77.0.10', 5010, 'wrong'));
+      const valid = buildUdp('192.0.2.1', '239.77.0.10', 5010, 'valid');
+      const wrong = Buffer.from(buildUdp('192.0.2.1', '239.77.0.10', 5010, 'wrong'));
       wrong.writeUInt16BE(wrong.readUInt16BE(26) ^ 0x1234, 26);
       const frame = (ip: Buffer): string => '01005e4d000a' + '020000000001' + '0800' + ip.toString('hex');
       const py =
@@ -335,7 +335,7 @@ describe('packet link', { skip: why ?? false }, () => {
       assert.deepEqual(byPayload.get('valid'), valid, 'a valid checksum is left alone');
       assert.deepEqual(byPayload.get('wrong'), wrong, 'a wrong checksum that is not a partial one is passed on as it came');
       // A truncated datagram (IP total length beyond the frame) is dropped and counted.
-      const cut = Buffer.from(buildUdp('10.77.1.1', '239.77.0.11', 5011, 'cut'));
+      const cut = Buffer.from(buildUdp('192.0.2.1', '239.77.0.11', 5011, 'cut'));
       cut.writeUInt16BE(1000, 2);
       const dropped0 = l.counters.rxDropped;
       nsExec(A, 'python3', ['-c', py, '01005e4d000b' + '020000000001' + '0800' + cut.toString('hex')]);
@@ -357,7 +357,7 @@ describe('packet link', { skip: why ?? false }, () => {
       assert.doesNotMatch(nsExec(R, 'ip', ['-d', 'link', 'show', 'r0']), /prog\/xdp/, 'nothing left attached');
       const got: Got[] = [];
       l.start(collector(got));
-      udpSend(A, 4, '239.77.0.12', 5012, '10.77.1.1', 3, 'm');
+      udpSend(A, 4, '239.77.0.12', 5012, '192.0.2.1', 3, 'm');
       assert.ok(await until(() => got.filter((g) => udpPayload(g.bytes).dport === 5012).length >= 3, 3000), 'through the packet socket');
       await l.close();
       links.splice(links.indexOf(l), 1);
@@ -377,7 +377,7 @@ describe('packet link', { skip: why ?? false }, () => {
       const outl = await openPacketLink('r1', { netns: R, ...v });
       links.push(inl, outl);
       // 239.78/16: the relay of the CHECKSUM_PARTIAL test (still open) only forwards 239.77/16
-      const rx = await udpReceive(B, 4, '239.78.0.7', 5007, '10.77.2.1');
+      const rx = await udpReceive(B, 4, '239.78.0.7', 5007, '198.51.100.1');
       inl.start((b) => {
         for (let i = 0; i < b.count; i++) {
           const off = b.offsets[i]!;
@@ -386,7 +386,7 @@ describe('packet link', { skip: why ?? false }, () => {
         outl.flush();
       });
       try {
-        udpSend(A, 4, '239.78.0.7', 5007, '10.77.1.1', 200, 'v', 8, 1);
+        udpSend(A, 4, '239.78.0.7', 5007, '192.0.2.1', 200, 'v', 8, 1);
         await rx.waitFor(200, 5000);
         assert.equal(rx.messages.length, 200, `all delivered with ${JSON.stringify(v)}`);
         assert.equal(outl.counters.txPackets, 200);
@@ -414,7 +414,7 @@ describe('packet link', { skip: why ?? false }, () => {
     l.start(() => {});
     await l.close();
     await l.close();
-    const d = buildUdp('10.77.1.1', '239.77.0.9', 5009, 'late');
+    const d = buildUdp('192.0.2.1', '239.77.0.9', 5009, 'late');
     l.send(d, 0, d.length);
     l.flush();
     assert.equal(l.counters.txDropped, 1);
