@@ -7,7 +7,7 @@
 # The daemon starts on examples/demo/router.conf (AF_PACKET vifs on r0-r2, a policy rule that answers
 # NOCACHE upcalls), the interactive shell attaches to the daemon, and once it has, the sender
 # sends two groups at 20 packets/s: watch the upcalls arrive in the live pane and the counters
-# move (`show mroute count`, `show vif`, `explain 10.99.0.2 239.99.1.1`). Ctrl-D leaves;
+# move (`show mroute count`, `show vif`, `explain 192.0.2.2 239.99.1.1`). Ctrl-D leaves;
 # everything the lab created (namespaces, the daemon's socket and log) is removed on exit.
 # DEMO_SECONDS=N runs without a shell for N seconds and prints the counters instead (for
 # scripts and CI).
@@ -32,13 +32,15 @@ for n in src rtr lan1 lan2; do ip netns add "$P-$n"; ip -n "$P-$n" link set lo u
 ip link add s0 netns "$P-src" type veth peer name r0 netns "$P-rtr"
 ip link add o0 netns "$P-lan1" type veth peer name r1 netns "$P-rtr"
 ip link add o0 netns "$P-lan2" type veth peer name r2 netns "$P-rtr"
-ip -n "$P-src" addr add 10.99.0.2/24 dev s0 && ip -n "$P-src" link set s0 up
+ip -n "$P-src" addr add 192.0.2.2/24 dev s0 && ip -n "$P-src" link set s0 up
 ip -n "$P-src" route add 239.0.0.0/8 dev s0
 for i in 0 1 2; do ip -n "$P-rtr" link set "r$i" up; done
-ip -n "$P-rtr" addr add 10.99.0.1/24 dev r0
+ip -n "$P-rtr" addr add 192.0.2.1/24 dev r0
+# documentation addresses only: 192.0.2.0/24 for the source, one block per LAN
+LAN=("" 198.51.100 203.0.113)
 for i in 1 2; do
-  ip -n "$P-rtr" addr add "10.99.$i.1/24" dev "r$i"
-  ip -n "$P-lan$i" addr add "10.99.$i.2/24" dev o0 && ip -n "$P-lan$i" link set o0 up
+  ip -n "$P-rtr" addr add "${LAN[$i]}.1/24" dev "r$i"
+  ip -n "$P-lan$i" addr add "${LAN[$i]}.2/24" dev o0 && ip -n "$P-lan$i" link set o0 up
 done
 
 MRSH=(node "$ROOT/bin/mrsh.js")
@@ -51,14 +53,14 @@ for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
 for i in 1 2; do
   ip netns exec "$P-lan$i" node -e "
     const s = require('dgram').createSocket({ type: 'udp4', reuseAddr: true });
-    s.bind(5000, () => { s.addMembership('239.99.1.1', '10.99.$i.2'); s.addMembership('239.99.1.2', '10.99.$i.2'); });
+    s.bind(5000, () => { s.addMembership('239.99.1.1', '${LAN[$i]}.2'); s.addMembership('239.99.1.2', '${LAN[$i]}.2'); });
     s.on('message', () => {}); setTimeout(() => process.exit(0), 600000);" &
   PIDS+=($!)
 done
 send() {
   ip netns exec "$P-src" node -e "
     const s = require('dgram').createSocket('udp4');
-    s.bind(0, () => { s.setMulticastInterface('10.99.0.2'); s.setMulticastTTL(8);
+    s.bind(0, () => { s.setMulticastInterface('192.0.2.2'); s.setMulticastTTL(8);
       let n = 0; const t = setInterval(() => { for (const g of ['239.99.1.1', '239.99.1.2']) s.send('mrsh demo ' + n, 5000, g); if (++n >= 12000) { clearInterval(t); s.close(); } }, 50); });"
 }
 
@@ -81,6 +83,6 @@ else
     send
   ) &
   PIDS+=($!)
-  MRSH_HINT="This is the lab's router; the sender starts now. Try: show mroute count, show vif, show policy, explain 10.99.0.2 239.99.1.1" \
+  MRSH_HINT="This is the lab's router; the sender starts now. Try: show mroute count, show vif, show policy, explain 192.0.2.2 239.99.1.1" \
     "${MRSH[@]}" --socket "$SOCK"
 fi

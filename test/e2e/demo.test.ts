@@ -19,7 +19,7 @@ test('examples/demo/lab.sh forwards the lab traffic and cleans up', { skip: why 
   assert.equal(r.status, 0, r.stderr);
   const m = /Group: 239\.99\.1\.1, Source count: 1, Group pkt count: (\d+)/.exec(r.stdout);
   assert.ok(m && Number(m[1]) > 10, r.stdout);
-  assert.match(r.stdout, /NOCACHE\s+IPv4\s+0\s+10\.99\.0\.2\s+239\.99\.1\.1/);
+  assert.match(r.stdout, /NOCACHE\s+IPv4\s+0\s+192\.0\.2\.2\s+239\.99\.1\.1/);
   const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
   assert.ok(!/mrsh-demo-/.test(left), `namespaces left: ${left}`);
   assert.deepEqual(leftovers().filter((f) => !before.includes(f)), [], 'no socket or log file left behind');
@@ -50,7 +50,7 @@ test('the lab in a terminal: the hint in the shell, traffic once it is attached,
     assert.ok(banner >= 0, s);
     assert.match(lines.slice(banner, banner + 3).join(' '), /This is the lab's router; the sender starts now\. Try: show mroute count/);
     // the policy answered the NOCACHE of both groups: they arrive in the pane
-    s = await until((x) => /NOCACHE\s+vif 0 \(10\.99\.0\.2, 239\.99\.1\.1\)/.test(x) && /NOCACHE\s+vif 0 \(10\.99\.0\.2, 239\.99\.1\.2\)/.test(x), 20_000);
+    s = await until((x) => /NOCACHE\s+vif 0 \(192\.0\.2\.2, 239\.99\.1\.1\)/.test(x) && /NOCACHE\s+vif 0 \(192\.0\.2\.2, 239\.99\.1\.2\)/.test(x), 20_000);
     // keys sent before Ink turns the tty's canonical mode off (raw mode) would be cooked by
     // the line discipline, not read as typed: wait for that
     const tty = tmux('display-message', '-p', '-t', S, '#{pane_tty}').stdout.trim();
