@@ -11,17 +11,20 @@ const why = skipReason();
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 /** what the lab may leave in /tmp: nothing */
 const leftovers = () => readdirSync('/tmp').filter((f) => f.startsWith('mrsh-demo-'));
+/** the lab's namespaces that exist now (a run before this one may have left some) */
+const labNamespaces = (): string[] => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith('mrsh-demo-'));
 
 test('examples/demo/lab.sh forwards the lab traffic and cleans up', { skip: why ?? false }, () => {
   const root = new URL('../..', import.meta.url).pathname;
   const before = leftovers();
+  const nsBefore = labNamespaces();
   const r = spawnSync('bash', ['examples/demo/lab.sh'], { cwd: root, env: { ...process.env, DEMO_SECONDS: '3' }, encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
   const m = /Group: 239\.99\.1\.1, Source count: 1, Group pkt count: (\d+)/.exec(r.stdout);
   assert.ok(m && Number(m[1]) > 10, r.stdout);
   assert.match(r.stdout, /NOCACHE\s+IPv4\s+0\s+192\.0\.2\.2\s+239\.99\.1\.1/);
-  const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
-  assert.ok(!/mrsh-demo-/.test(left), `namespaces left: ${left}`);
+  const left = labNamespaces().filter((n) => !nsBefore.includes(n));
+  assert.deepEqual(left, [], 'no namespace left behind');
   assert.deepEqual(leftovers().filter((f) => !before.includes(f)), [], 'no socket or log file left behind');
 });
 
@@ -40,6 +43,7 @@ test('the lab in a terminal: the hint in the shell, traffic once it is attached,
     }
   };
   const before = leftovers();
+  const nsBefore = labNamespaces();
   assert.equal(tmux('new-session', '-d', '-s', S, '-x', '100', '-y', '30', `cd ${root} && NO_COLOR=1 bash examples/demo/lab.sh`).status, 0);
   tmux('set-option', '-t', S, 'remain-on-exit', 'on');
   try {
@@ -63,7 +67,7 @@ test('the lab in a terminal: the hint in the shell, traffic once it is attached,
   } finally {
     tmux('kill-server');
   }
-  const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
-  assert.ok(!/mrsh-demo-/.test(left), `namespaces left: ${left}`);
+  const left = labNamespaces().filter((n) => !nsBefore.includes(n));
+  assert.deepEqual(left, [], 'no namespace left behind');
   assert.deepEqual(leftovers().filter((f) => !before.includes(f)), [], 'no socket or log file left behind');
 });
