@@ -106,7 +106,7 @@ export class BwMeters {
     list.unshift(m);
     this.byEntry.set(id, list);
     this.count++;
-    e.hasMeters[id] = 1;
+    e.setMetered(id, true);
     if (leq) {
       m.deadline = e.now + intervalMs;
       this.heapPush(m);
@@ -133,7 +133,7 @@ export class BwMeters {
     this.forget(m);
     if (list.length === 0) {
       this.byEntry.delete(id);
-      e.hasMeters[id] = 0;
+      e.setMetered(id, false);
     }
   }
 
@@ -148,7 +148,7 @@ export class BwMeters {
     if (!list) return;
     for (const m of list) this.forget(m);
     this.byEntry.delete(id);
-    this.engine.hasMeters[id] = 0;
+    this.engine.setMetered(id, false);
   }
 
   clear(): void {

@@ -8,6 +8,7 @@
 // counters. It never reads a clock: time only moves when advance() is called.
 
 import { MfcTable } from './mfc-table.js';
+import { META_SLOW, MfcPublisher, sharedArray, type MfcShare } from './shared-mfc.js';
 import { MrtStat, PacketLedger, resetCounters } from './stats.js';
 import { Upcall, UpcallQueue, UPCALL_NOCACHE, type FamilyName } from './upcall.js';
 
@@ -32,6 +33,19 @@ export interface EngineOptions {
   pendingLimit?: number;
   /** Initial capacity of the MFC id space (grows by doubling). */
   initialEntries?: number;
+  /** Keep what a decision reads in shared memory, for forwarding workers (shared-mfc.ts). */
+  shared?: boolean;
+}
+
+/**
+ * Entry counters kept outside the engine (forwarding workers' own, worker-counters.ts):
+ * added to the slot's on read. `rebase` makes an id's outside counts start again from 0.
+ */
+export interface OutsideEntryCounters {
+  pkts(id: number): number;
+  bytes(id: number): number;
+  lastUsed(id: number): number;
+  rebase(id: number): void;
 }
 
 export type Transmit = (vif: number, buf: Uint8Array, off: number, len: number) => void;
@@ -79,6 +93,10 @@ export abstract class MrouteEngine {
   /** engine clock, ms; moved only by advance() */
   now = 0;
   transmit: Transmit = () => {};
+  /** the shared view forwarding workers read, when the engine was made `shared` */
+  readonly share: MfcPublisher | null;
+  /** counts of the packets forwarding workers decided (null: none) */
+  outside: OutsideEntryCounters | null = null;
 
   // ---- vif table (struct vif / struct mif6) ----
   numVifs = 0;
@@ -149,24 +167,63 @@ export abstract class MrouteEngine {
     this.upcalls = new UpcallQueue(opts.upcallQueueLimit ?? 1024);
     this.pendingLimit = opts.pendingLimit ?? DEFAULT_PENDING_LIMIT;
     const n = this.maxVifs;
+    const shared = opts.shared === true;
+    this.share = shared ? new MfcPublisher((epoch) => this.shareSnapshot(epoch)) : null;
     this.vifUsed = new Uint8Array(n);
     this.vifFlags = new Uint8Array(n);
     this.vifThreshold = new Uint8Array(n);
     this.vifRateLimit = new Uint32Array(n);
-    this.vifIf = new Int32Array(n);
-    this.vifLcl = new Uint32Array(n);
+    // what a worker's decision reads of a vif
+    this.vifIf = shared ? sharedArray((b) => new Int32Array(b), n * 4) : new Int32Array(n);
+    this.vifLcl = shared ? sharedArray((b) => new Uint32Array(b), n * 4) : new Uint32Array(n);
     this.vifRmt = new Uint32Array(n);
-    this.vifIsRegister = new Uint8Array(n);
+    this.vifIsRegister = shared ? sharedArray((b) => new Uint8Array(b), n) : new Uint8Array(n);
     this.vifPktIn = new Float64Array(n);
     this.vifPktOut = new Float64Array(n);
     this.vifBytesIn = new Float64Array(n);
     this.vifBytesOut = new Float64Array(n);
     this.addrWords = keyWords / 2;
-    this.oifTtls = new Uint8Array(16 * n);
+    this.oifTtls = this.allocOifSets(16 * n);
     this.oifRefs = new Int32Array(16);
-    this.table = new MfcTable(keyWords, opts.initialEntries ?? 1024);
+    this.table = new MfcTable(keyWords, opts.initialEntries ?? 1024, shared);
     this.allocEntryArrays(this.table.capacity);
-    this.table.onGrow = (cap) => this.allocEntryArrays(cap);
+    this.table.onGrow = (cap) => {
+      this.allocEntryArrays(cap);
+      this.share?.republish();
+    };
+    if (this.share) this.table.onRebuild = () => this.share!.republish();
+  }
+
+  private allocOifSets(bytes: number): Uint8Array {
+    return this.share ? sharedArray((b) => new Uint8Array(b, 0, bytes), bytes) : new Uint8Array(bytes);
+  }
+
+  private shareSnapshot(epoch: number): MfcShare {
+    const t = this.table;
+    return {
+      family: this.family,
+      epoch,
+      keyWords: t.keyWords,
+      maxVifs: this.maxVifs,
+      ctl: this.share!.ctl,
+      slots: t.slots,
+      nslots: t.slotCount,
+      capacity: t.capacity,
+      oifTtls: this.oifTtls,
+      vifIf: this.vifIf,
+      vifLcl: this.vifLcl,
+      vifIsRegister: this.vifIsRegister,
+    };
+  }
+
+  /** A change to what workers read starts (shared engines; nests). */
+  protected wBegin(): void {
+    this.share?.begin();
+  }
+
+  /** ... and ends: numvifs and the routing state are published with it. */
+  protected wEnd(): void {
+    this.share?.end(this.numVifs, this.oifSyncedVifs, this.mrouter !== null);
   }
 
   private allocEntryArrays(cap: number): void {
@@ -238,53 +295,73 @@ export abstract class MrouteEngine {
   // ------------------------------------------------------------------ lifecycle
 
   protected initCore(owner: object): void {
-    this.mrouter = owner;
-    this.nextTick = this.now + EXPIRE_TICK_MS;
+    this.wBegin();
+    try {
+      this.mrouter = owner;
+      this.nextTick = this.now + EXPIRE_TICK_MS;
+    } finally {
+      this.wEnd();
+    }
   }
 
   /** MRT_DONE: everything goes; counters of the statistics survive, as in FreeBSD. */
   protected doneCore(): void {
-    this.mrouter = null;
-    this.upcalls.clear();
-    for (let v = 0; v < this.maxVifs; v++) this.clearVif(v);
-    this.numVifs = 0;
-    this.regVif = -1;
-    for (const p of this.pending.values()) this.heldDropped += p.queue.length;
-    this.pending.clear();
-    this.table.clear();
-    this.oifIndex.clear();
-    this.oifFree = [];
-    this.oifNext = 1;
-    this.oifLast = 0;
-    this.oifTtls.fill(0);
-    this.oifRefs.fill(0);
-    this.state.fill(0);
-    this.hasMeters.fill(0);
-    this.resolvedCount = 0;
+    this.wBegin();
+    try {
+      this.mrouter = null;
+      this.upcalls.clear();
+      for (let v = 0; v < this.maxVifs; v++) this.clearVif(v);
+      this.numVifs = 0;
+      this.regVif = -1;
+      for (const p of this.pending.values()) this.heldDropped += p.queue.length;
+      this.pending.clear();
+      this.table.clear();
+      this.oifIndex.clear();
+      this.oifFree = [];
+      this.oifNext = 1;
+      this.oifLast = 0;
+      this.oifTtls.fill(0);
+      this.oifRefs.fill(0);
+      this.state.fill(0);
+      this.hasMeters.fill(0);
+      this.resolvedCount = 0;
+    } finally {
+      this.wEnd();
+    }
   }
 
   // ------------------------------------------------------------------ vifs
 
   protected clearVif(v: number): void {
-    this.vifUsed[v] = 0;
-    this.vifFlags[v] = 0;
-    this.vifThreshold[v] = 0;
-    this.vifRateLimit[v] = 0;
-    this.vifIf[v] = NO_IFINDEX;
-    this.vifLcl[v] = 0;
-    this.vifRmt[v] = 0;
-    this.vifIsRegister[v] = 0;
-    this.vifPktIn[v] = 0;
-    this.vifPktOut[v] = 0;
-    this.vifBytesIn[v] = 0;
-    this.vifBytesOut[v] = 0;
+    this.wBegin();
+    try {
+      this.vifUsed[v] = 0;
+      this.vifFlags[v] = 0;
+      this.vifThreshold[v] = 0;
+      this.vifRateLimit[v] = 0;
+      this.vifIf[v] = NO_IFINDEX;
+      this.vifLcl[v] = 0;
+      this.vifRmt[v] = 0;
+      this.vifIsRegister[v] = 0;
+      this.vifPktIn[v] = 0;
+      this.vifPktOut[v] = 0;
+      this.vifBytesIn[v] = 0;
+      this.vifBytesOut[v] = 0;
+    } finally {
+      this.wEnd();
+    }
   }
 
   /** numvifs = highest used index + 1 */
   protected recomputeNumVifs(): void {
-    let n = this.maxVifs;
-    while (n > 0 && !this.vifUsed[n - 1]) n--;
-    this.numVifs = n;
+    this.wBegin();
+    try {
+      let n = this.maxVifs;
+      while (n > 0 && !this.vifUsed[n - 1]) n--;
+      this.numVifs = n;
+    } finally {
+      this.wEnd();
+    }
   }
 
   /** The lowest vif on an interface, or -1 (FreeBSD: the first match in the table). */
@@ -302,15 +379,20 @@ export abstract class MrouteEngine {
    * on it, then those vifs. MRT_DEL_VIF alone leaves the MFC untouched.
    */
   detachInterface(ifindex: number): void {
-    for (let v = 0; v < this.numVifs; v++) {
-      if (!this.vifUsed[v] || this.vifIf[v] !== ifindex) continue;
-      for (const id of [...this.table.ids()]) {
-        if (this.state[id] === ENTRY_RESOLVED && this.parent[id] === v) this.freeEntry(id);
+    this.wBegin();
+    try {
+      for (let v = 0; v < this.numVifs; v++) {
+        if (!this.vifUsed[v] || this.vifIf[v] !== ifindex) continue;
+        for (const id of [...this.table.ids()]) {
+          if (this.state[id] === ENTRY_RESOLVED && this.parent[id] === v) this.freeEntry(id);
+        }
+        this.clearVif(v);
       }
-      this.clearVif(v);
+      this.recomputeNumVifs();
+      this.interfaces.delete(ifindex);
+    } finally {
+      this.wEnd();
     }
-    this.recomputeNumVifs();
-    this.interfaces.delete(ifindex);
   }
 
   // ------------------------------------------------------------------ MFC
@@ -322,34 +404,39 @@ export abstract class MrouteEngine {
    * a vif added later gets no traffic until the entry is re-added; IPv6 copies the whole set.
    */
   protected addMfcCore(key: Uint32Array, parent: number, ttls: ArrayLike<number>, flags: ArrayLike<number> | null, rp: ArrayLike<number> | null, flagMask: number, limit: number): number {
-    let id = this.table.find(key);
-    if (id >= 0 && this.state[id] === ENTRY_RESOLVED) {
-      this.setParams(id, parent, ttls, flags, rp, flagMask, limit);
-      return id;
-    }
-    if (id >= 0) {
-      // Resolution of a pending entry.
-      const p = this.pending.get(id)!;
-      this.pending.delete(id);
+    this.wBegin();
+    try {
+      let id = this.table.find(key);
+      if (id >= 0 && this.state[id] === ENTRY_RESOLVED) {
+        this.setParams(id, parent, ttls, flags, rp, flagMask, limit);
+        return id;
+      }
+      if (id >= 0) {
+        // Resolution of a pending entry.
+        const p = this.pending.get(id)!;
+        this.pending.delete(id);
+        this.initEntry(id);
+        this.setParams(id, parent, ttls, flags, rp, flagMask, limit);
+        this.setState(id, ENTRY_RESOLVED);
+        this.resolvedCount++;
+        // Held packets were counted in the ledger when they arrived (miss_*): the replay
+        // must not count them a second time.
+        const fwd = this.ledger.forwarded;
+        const wrong = this.ledger.wrong_if;
+        for (const h of p.queue) this.forwardHeld(id, h.ifindex, h.data);
+        this.ledger.forwarded = fwd;
+        this.ledger.wrong_if = wrong;
+        return id;
+      }
+      id = this.table.insert(key);
       this.initEntry(id);
       this.setParams(id, parent, ttls, flags, rp, flagMask, limit);
       this.setState(id, ENTRY_RESOLVED);
       this.resolvedCount++;
-      // Held packets were counted in the ledger when they arrived (miss_*): the replay
-      // must not count them a second time.
-      const fwd = this.ledger.forwarded;
-      const wrong = this.ledger.wrong_if;
-      for (const h of p.queue) this.forwardHeld(id, h.ifindex, h.data);
-      this.ledger.forwarded = fwd;
-      this.ledger.wrong_if = wrong;
       return id;
+    } finally {
+      this.wEnd();
     }
-    id = this.table.insert(key);
-    this.initEntry(id);
-    this.setParams(id, parent, ttls, flags, rp, flagMask, limit);
-    this.setState(id, ENTRY_RESOLVED);
-    this.resolvedCount++;
-    return id;
   }
 
   /** Run a held packet through ip_mdq; the family knows its TTL semantics. */
@@ -360,7 +447,20 @@ export abstract class MrouteEngine {
     this.state[id] = st;
     const t = this.table;
     const b = t.slotBase(id) + t.metaWord;
-    t.slots[b] = (t.slots[b] & 0xffff) | (st << 16);
+    t.slots[b] = (t.slots[b] & (0xffff | META_SLOW)) | (st << 16);
+  }
+
+  /**
+   * Whether the entry carries bandwidth meters. Its slot is marked META_SLOW with it: a
+   * forwarding worker leaves such an entry's packets to the control thread, which meters.
+   */
+  setMetered(id: number, on: boolean): void {
+    this.wBegin();
+    this.hasMeters[id] = on ? 1 : 0;
+    const t = this.table;
+    const b = t.slotBase(id) + t.metaWord;
+    t.slots[b] = on ? t.slots[b] | META_SLOW : t.slots[b] & ~META_SLOW;
+    this.wEnd();
   }
 
   /** Parent vif, here and in the entry's slot. */
@@ -368,7 +468,7 @@ export abstract class MrouteEngine {
     this.parent[id] = parent;
     const t = this.table;
     const b = t.slotBase(id) + t.metaWord;
-    t.slots[b] = (t.slots[b] & 0xffff0000) | (parent & 0xffff);
+    t.slots[b] = ((t.slots[b] & 0xffff0000) | (parent & 0xffff)) >>> 0;
   }
 
   private initEntry(id: number): void {
@@ -391,6 +491,7 @@ export abstract class MrouteEngine {
     this.lastAssert[id] = -Infinity; // ratecheck: the first one always passes
     this.created[id] = this.now;
     this.hasMeters[id] = 0;
+    this.outside?.rebase(id);
   }
 
   /** `limit`: slots at and above it keep their previous value (IPv4 passes numvifs). */
@@ -432,9 +533,10 @@ export abstract class MrouteEngine {
           const refs = new Int32Array(this.oifRefs.length * 2);
           refs.set(this.oifRefs);
           this.oifRefs = refs;
-          const sets = new Uint8Array(refs.length * m);
+          const sets = this.allocOifSets(refs.length * m);
           sets.set(this.oifTtls);
           this.oifTtls = sets;
+          this.share?.republish();
         }
         this.oifTtls.set(own, set * m);
         this.oifIndex.set(key, set);
@@ -470,21 +572,26 @@ export abstract class MrouteEngine {
 
   /** numvifs changed: if it grew, entries whose ttls differ from their set in the new vifs are re-interned. */
   private syncOifs(): void {
-    const from = this.oifSyncedVifs;
-    const to = this.numVifs;
-    this.oifSyncedVifs = to;
-    if (to <= from) return;
-    const m = this.maxVifs;
-    const t = this.table;
-    for (const id of t.ids()) {
-      if (this.state[id] !== ENTRY_RESOLVED) continue;
-      const set = t.slots[t.slotBase(id) + t.oifWord];
-      for (let v = from; v < to; v++) {
-        if (this.oifTtls[set + v] !== this.ttls[id * m + v]) {
-          this.internOif(id);
-          break;
+    this.wBegin();
+    try {
+      const from = this.oifSyncedVifs;
+      const to = this.numVifs;
+      this.oifSyncedVifs = to;
+      if (to <= from) return;
+      const m = this.maxVifs;
+      const t = this.table;
+      for (const id of t.ids()) {
+        if (this.state[id] !== ENTRY_RESOLVED) continue;
+        const set = t.slots[t.slotBase(id) + t.oifWord];
+        for (let v = from; v < to; v++) {
+          if (this.oifTtls[set + v] !== this.ttls[id * m + v]) {
+            this.internOif(id);
+            break;
+          }
         }
       }
+    } finally {
+      this.wEnd();
     }
   }
 
@@ -494,13 +601,18 @@ export abstract class MrouteEngine {
   }
 
   protected freeEntry(id: number): void {
-    if (this.state[id] === ENTRY_RESOLVED) this.resolvedCount--;
-    else if (this.state[id] === ENTRY_PENDING) this.pending.delete(id);
-    this.setState(id, ENTRY_FREE);
-    this.hasMeters[id] = 0;
-    this.onEntryFreed(id);
-    this.releaseOif(id);
-    this.table.remove(id);
+    this.wBegin();
+    try {
+      if (this.state[id] === ENTRY_RESOLVED) this.resolvedCount--;
+      else if (this.state[id] === ENTRY_PENDING) this.pending.delete(id);
+      this.setState(id, ENTRY_FREE);
+      this.hasMeters[id] = 0;
+      this.onEntryFreed(id);
+      this.releaseOif(id);
+      this.table.remove(id);
+    } finally {
+      this.wEnd();
+    }
   }
 
   /** Hook for state kept beside an entry (bandwidth meters). */
@@ -607,9 +719,11 @@ export abstract class MrouteEngine {
       this.ledger.miss_sockfull++;
       return;
     }
+    this.wBegin();
     const nid = this.table.insert(key);
     this.initEntry(nid);
     this.setState(nid, ENTRY_PENDING);
+    this.wEnd();
     this.pending.set(nid, {
       queue: [{ ifindex, data: Buffer.from(buf.subarray(off, off + len)) }],
       expire: UPCALL_EXPIRE_TICKS,
@@ -694,15 +808,18 @@ export abstract class MrouteEngine {
     f[c] = 0;
     f[c + 1] = 0;
     f[c + 2] = 0;
+    this.outside?.rebase(id);
   }
 
-  /** packets accepted (mfc_pkt_cnt) */
+  /** packets accepted (mfc_pkt_cnt), here and by forwarding workers */
   pkts(id: number): number {
-    return this.table.slotsF[this.cntAt(id)];
+    const o = this.outside;
+    return this.table.slotsF[this.cntAt(id)] + (o ? o.pkts(id) : 0);
   }
   /** bytes accepted (mfc_byte_cnt) */
   bytes(id: number): number {
-    return this.table.slotsF[this.cntAt(id) + 1];
+    const o = this.outside;
+    return this.table.slotsF[this.cntAt(id) + 1] + (o ? o.bytes(id) : 0);
   }
   /** wrong-interface arrivals (mfc_wrong_if) */
   wrongIfs(id: number): number {
@@ -710,7 +827,9 @@ export abstract class MrouteEngine {
   }
   /** engine time of the last accepted packet, -1 for never */
   lastUsedAt(id: number): number {
-    return this.table.slotsF[this.cntAt(id) + 3];
+    const here = this.table.slotsF[this.cntAt(id) + 3];
+    const o = this.outside;
+    return o ? Math.max(here, o.lastUsed(id)) : here;
   }
 
   clearAllCounters(): void {

@@ -146,44 +146,54 @@ export class InetEngine extends MrouteEngine {
   }
 
   addVif(so: object, c: VifCtl): void {
-    this.checkOwner(so);
-    if (c.vifi >= this.maxVifs) fail('EINVAL', `vif index ${c.vifi} out of range (0-${this.maxVifs - 1})`);
-    if (c.rateLimit !== 0) fail('EINVAL', 'vifc_rate_limit is not supported and must be 0');
-    const lcl = parseIPv4(c.lclAddr);
-    if (lcl === 0) fail('EADDRNOTAVAIL', 'vifc_lcl_addr is 0.0.0.0');
-    const register = (c.flags & VIFF_REGISTER) !== 0;
-    let ifindex: number;
-    if (register) {
-      // The register vif's address is not checked against interfaces (127.0.0.2 works).
-      ifindex = REGISTER_IFINDEX4;
-    } else {
-      const ifp = this.interfaceOwning(c.lclAddr);
-      if (ifp === null) fail('EADDRNOTAVAIL', `no interface has address ${c.lclAddr}`);
-      if (c.flags & VIFF_TUNNEL) fail('EOPNOTSUPP', 'VIFF_TUNNEL is not supported');
-      if (!ifp.multicast) fail('EOPNOTSUPP', `interface ${ifp.name} is not multicast-capable`);
-      ifindex = ifp.ifindex;
+    this.wBegin();
+    try {
+      this.checkOwner(so);
+      if (c.vifi >= this.maxVifs) fail('EINVAL', `vif index ${c.vifi} out of range (0-${this.maxVifs - 1})`);
+      if (c.rateLimit !== 0) fail('EINVAL', 'vifc_rate_limit is not supported and must be 0');
+      const lcl = parseIPv4(c.lclAddr);
+      if (lcl === 0) fail('EADDRNOTAVAIL', 'vifc_lcl_addr is 0.0.0.0');
+      const register = (c.flags & VIFF_REGISTER) !== 0;
+      let ifindex: number;
+      if (register) {
+        // The register vif's address is not checked against interfaces (127.0.0.2 works).
+        ifindex = REGISTER_IFINDEX4;
+      } else {
+        const ifp = this.interfaceOwning(c.lclAddr);
+        if (ifp === null) fail('EADDRNOTAVAIL', `no interface has address ${c.lclAddr}`);
+        if (c.flags & VIFF_TUNNEL) fail('EOPNOTSUPP', 'VIFF_TUNNEL is not supported');
+        if (!ifp.multicast) fail('EOPNOTSUPP', `interface ${ifp.name} is not multicast-capable`);
+        ifindex = ifp.ifindex;
+      }
+      if (this.vifUsed[c.vifi]) fail('EADDRINUSE', `vif ${c.vifi} is in use`);
+      this.clearVif(c.vifi); // re-adding a vif starts its counters at 0
+      this.vifUsed[c.vifi] = 1;
+      this.vifFlags[c.vifi] = c.flags;
+      this.vifThreshold[c.vifi] = c.threshold; // stored, never consulted (as FreeBSD)
+      this.vifIf[c.vifi] = ifindex;
+      this.vifLcl[c.vifi] = lcl;
+      this.vifRmt[c.vifi] = parseIPv4(c.rmtAddr || '0.0.0.0');
+      this.vifIsRegister[c.vifi] = register ? 1 : 0;
+      if (register && this.regVif < 0) this.regVif = c.vifi;
+      if (c.vifi >= this.numVifs) this.numVifs = c.vifi + 1;
+    } finally {
+      this.wEnd();
     }
-    if (this.vifUsed[c.vifi]) fail('EADDRINUSE', `vif ${c.vifi} is in use`);
-    this.clearVif(c.vifi); // re-adding a vif starts its counters at 0
-    this.vifUsed[c.vifi] = 1;
-    this.vifFlags[c.vifi] = c.flags;
-    this.vifThreshold[c.vifi] = c.threshold; // stored, never consulted (as FreeBSD)
-    this.vifIf[c.vifi] = ifindex;
-    this.vifLcl[c.vifi] = lcl;
-    this.vifRmt[c.vifi] = parseIPv4(c.rmtAddr || '0.0.0.0');
-    this.vifIsRegister[c.vifi] = register ? 1 : 0;
-    if (register && this.regVif < 0) this.regVif = c.vifi;
-    if (c.vifi >= this.numVifs) this.numVifs = c.vifi + 1;
   }
 
   delVif(so: object, vifi: number): void {
-    this.checkOwner(so);
-    if (vifi >= this.numVifs) fail('EINVAL', `vif ${vifi} is beyond numvifs (${this.numVifs})`);
-    if (!this.vifUsed[vifi]) fail('EADDRNOTAVAIL', `vif ${vifi} is not configured`);
-    if (vifi === this.regVif) this.regVif = -1;
-    this.clearVif(vifi);
-    this.recomputeNumVifs();
-    // MFC entries keep pointing at the empty slot: arrivals there count as wrong-iif.
+    this.wBegin();
+    try {
+      this.checkOwner(so);
+      if (vifi >= this.numVifs) fail('EINVAL', `vif ${vifi} is beyond numvifs (${this.numVifs})`);
+      if (!this.vifUsed[vifi]) fail('EADDRNOTAVAIL', `vif ${vifi} is not configured`);
+      if (vifi === this.regVif) this.regVif = -1;
+      this.clearVif(vifi);
+      this.recomputeNumVifs();
+      // MFC entries keep pointing at the empty slot: arrivals there count as wrong-iif.
+    } finally {
+      this.wEnd();
+    }
   }
 
   /** MRT_ADD_MFC. `ctl2` says an mfcctl2 was passed (required once any API flag is set). */
@@ -298,7 +308,7 @@ export class InetEngine extends MrouteEngine {
     // One line: the slot holds the key, the state and everything mdqSlot reads.
     const t = this.table;
     const sb = t.lookup2(src, dst);
-    if (sb >= 0 && t.slots[sb + 3] >>> 16 === ENTRY_RESOLVED) {
+    if (sb >= 0 && ((t.slots[sb + 3] >>> 16) & 0xff) === ENTRY_RESOLVED) {
       this.mdqSlot(sb, ifindex, buf, off, tot, ttl);
       return;
     }

@@ -76,30 +76,40 @@ export class Inet6Engine extends MrouteEngine {
   }
 
   addMif(so: object, c: Mif6Ctl): void {
-    this.checkOwner(so);
-    if (c.mifi >= this.maxVifs) fail('EINVAL', `mif index ${c.mifi} out of range (0-${this.maxVifs - 1})`);
-    if (this.vifUsed[c.mifi]) fail('EADDRINUSE', `mif ${c.mifi} is in use`);
-    const ifp = this.interfaces.get(c.pifi);
-    // The interface index is checked even for a register mif.
-    if (!ifp) fail('ENXIO', `no interface with index ${c.pifi}`);
-    const register = (c.flags & MIFF_REGISTER) !== 0;
-    if (!register && !ifp.multicast) fail('EOPNOTSUPP', `interface ${ifp.name} is not multicast-capable`);
-    this.clearVif(c.mifi);
-    this.vifUsed[c.mifi] = 1;
-    this.vifFlags[c.mifi] = c.flags;
-    this.vifIf[c.mifi] = register ? REGISTER_IFINDEX6 : ifp.ifindex;
-    this.vifIsRegister[c.mifi] = register ? 1 : 0;
-    if (register && this.regVif < 0) this.regVif = c.mifi;
-    if (c.mifi >= this.numVifs) this.numVifs = c.mifi + 1;
+    this.wBegin();
+    try {
+      this.checkOwner(so);
+      if (c.mifi >= this.maxVifs) fail('EINVAL', `mif index ${c.mifi} out of range (0-${this.maxVifs - 1})`);
+      if (this.vifUsed[c.mifi]) fail('EADDRINUSE', `mif ${c.mifi} is in use`);
+      const ifp = this.interfaces.get(c.pifi);
+      // The interface index is checked even for a register mif.
+      if (!ifp) fail('ENXIO', `no interface with index ${c.pifi}`);
+      const register = (c.flags & MIFF_REGISTER) !== 0;
+      if (!register && !ifp.multicast) fail('EOPNOTSUPP', `interface ${ifp.name} is not multicast-capable`);
+      this.clearVif(c.mifi);
+      this.vifUsed[c.mifi] = 1;
+      this.vifFlags[c.mifi] = c.flags;
+      this.vifIf[c.mifi] = register ? REGISTER_IFINDEX6 : ifp.ifindex;
+      this.vifIsRegister[c.mifi] = register ? 1 : 0;
+      if (register && this.regVif < 0) this.regVif = c.mifi;
+      if (c.mifi >= this.numVifs) this.numVifs = c.mifi + 1;
+    } finally {
+      this.wEnd();
+    }
   }
 
   /** MRT6_DEL_MIF: out of range and unused are both EINVAL. */
   delMif(so: object, mifi: number): void {
-    this.checkOwner(so);
-    if (mifi >= this.numVifs || !this.vifUsed[mifi]) fail('EINVAL', `mif ${mifi} is not configured`);
-    if (mifi === this.regVif) this.regVif = -1;
-    this.clearVif(mifi);
-    this.recomputeNumVifs();
+    this.wBegin();
+    try {
+      this.checkOwner(so);
+      if (mifi >= this.numVifs || !this.vifUsed[mifi]) fail('EINVAL', `mif ${mifi} is not configured`);
+      if (mifi === this.regVif) this.regVif = -1;
+      this.clearVif(mifi);
+      this.recomputeNumVifs();
+    } finally {
+      this.wEnd();
+    }
   }
 
   addMfc(so: object, c: Mf6cCtl): void {
@@ -192,7 +202,7 @@ export class Inet6Engine extends MrouteEngine {
     // are the slot's second line.
     const t = this.table;
     const sb = t.lookup(key);
-    if (sb >= 0 && t.slots[sb + t.metaWord] >>> 16 === ENTRY_RESOLVED) {
+    if (sb >= 0 && ((t.slots[sb + t.metaWord] >>> 16) & 0xff) === ENTRY_RESOLVED) {
       this.mdqSlot(sb, ifindex, buf, off, tot, 255);
       return;
     }

@@ -25,20 +25,17 @@
 const EMPTY = 0;
 const TOMBSTONE = 0xffffffff;
 
-export class MfcTable {
+/**
+ * The read side of the index: the slot layout, the hash and the probes. A forwarding
+ * worker (forwarder.ts) builds one over the slots the control thread shares with it.
+ */
+export class MfcIndex {
   readonly keyWords: number;
-  /** keys[id * keyWords + w]: the key of each id, for displays and deletes */
-  keys: Uint32Array;
-  /** capacity of the id space; grows by doubling */
-  capacity: number;
-  /** number of live ids */
-  size = 0;
-
   /** words per slot: 16 (one line) for IPv4, 32 (two lines) for IPv6 */
   readonly stride: number;
   /** word of the slot holding id + 1 */
   readonly refWord: number;
-  /** word of the slot holding parent | state << 16 */
+  /** word of the slot holding parent | state << 16 | flags << 24 */
   readonly metaWord: number;
   /** word of the slot holding the oif set's offset */
   readonly oifWord: number;
@@ -48,18 +45,10 @@ export class MfcTable {
   slots: Uint32Array;
   /** the same memory as f64, for the counters */
   slotsF: Float64Array;
-  /** slotOf[id]: the slot index of a live id */
-  slotOf: Int32Array;
+  protected nslots: number;
+  protected mask: number;
 
-  private nslots: number;
-  private mask: number;
-  private used = 0; // live + tombstones, to decide when to rebuild
-  private freeIds: number[] = [];
-  private nextId = 0;
-  /** called when the id space grows so parallel arrays can follow */
-  onGrow: ((newCapacity: number) => void) | null = null;
-
-  constructor(keyWords: number, initialCapacity = 64) {
+  constructor(keyWords: number, slots: Uint32Array | null, nslots: number) {
     this.keyWords = keyWords;
     this.refWord = keyWords;
     this.metaWord = keyWords + 1;
@@ -70,18 +59,26 @@ export class MfcTable {
     let st = lineWords;
     while (st < this.cntWord + 8) st *= 2;
     this.stride = st;
-    this.capacity = Math.max(16, initialCapacity);
-    this.keys = new Uint32Array(this.capacity * keyWords);
-    this.slotOf = new Int32Array(this.capacity);
-    let n = 16;
-    while (n < this.capacity * 2) n *= 2;
-    this.nslots = n;
-    this.slots = new Uint32Array(n * st);
-    this.slotsF = new Float64Array(this.slots.buffer);
-    this.mask = n - 1;
+    this.nslots = nslots;
+    this.mask = nslots - 1;
+    this.slots = slots ?? new Uint32Array(0);
+    this.slotsF = new Float64Array(this.slots.buffer, 0, this.slots.byteLength >> 3);
   }
 
-  private hash(key: Uint32Array, off: number): number {
+  /** slots in the index (a power of two) */
+  get slotCount(): number {
+    return this.nslots;
+  }
+
+  /** A view of another index's slots (a worker's copy of the control thread's). */
+  attach(slots: Uint32Array, nslots: number): void {
+    this.slots = slots;
+    this.slotsF = new Float64Array(slots.buffer, 0, slots.byteLength >> 3);
+    this.nslots = nslots;
+    this.mask = nslots - 1;
+  }
+
+  protected hash(key: Uint32Array, off: number): number {
     // murmur3-style mixing over all words: addresses often differ only in low bits.
     let h = 0x9747b28c;
     for (let w = 0; w < this.keyWords; w++) {
@@ -133,24 +130,7 @@ export class MfcTable {
     }
   }
 
-  /** The entry id for key[off .. off + keyWords), or -1. */
-  find(key: Uint32Array, off = 0): number {
-    const b = this.lookup(key, off);
-    return b < 0 ? -1 : this.slots[b + this.refWord] - 1;
-  }
-
-  /** find() for two-word keys. */
-  find2(origin: number, group: number): number {
-    const b = this.lookup2(origin, group);
-    return b < 0 ? -1 : this.slots[b + 2] - 1;
-  }
-
-  /** First word of a live id's slot. */
-  slotBase(id: number): number {
-    return this.slotOf[id] * this.stride;
-  }
-
-  private hash2(a: number, b: number): number {
+  protected hash2(a: number, b: number): number {
     // Same function as hash() for keyWords === 2, unrolled.
     let h = 0x9747b28c;
     let k = Math.imul(a, 0xcc9e2d51);
@@ -169,6 +149,62 @@ export class MfcTable {
     h = Math.imul(h, 0xc2b2ae35);
     h ^= h >>> 16;
     return h;
+  }
+
+}
+
+export class MfcTable extends MfcIndex {
+  /** keys[id * keyWords + w]: the key of each id, for displays and deletes */
+  keys: Uint32Array;
+  /** capacity of the id space; grows by doubling */
+  capacity: number;
+  /** number of live ids */
+  size = 0;
+
+  /** slotOf[id]: the slot index of a live id */
+  slotOf: Int32Array;
+
+  private used = 0; // live + tombstones, to decide when to rebuild
+  private freeIds: number[] = [];
+  private nextId = 0;
+  /** called when the id space grows so parallel arrays can follow */
+  onGrow: ((newCapacity: number) => void) | null = null;
+  /** called when `slots` was replaced (a rebuild): forwarding workers must be told */
+  onRebuild: (() => void) | null = null;
+  /** slots live in a SharedArrayBuffer, for forwarding workers to read (shared-mfc.ts) */
+  readonly shared: boolean;
+
+  constructor(keyWords: number, initialCapacity = 64, shared = false) {
+    super(keyWords, null, 16);
+    this.shared = shared;
+    this.capacity = Math.max(16, initialCapacity);
+    this.keys = new Uint32Array(this.capacity * keyWords);
+    this.slotOf = new Int32Array(this.capacity);
+    let n = 16;
+    while (n < this.capacity * 2) n *= 2;
+    this.attach(this.allocSlots(n * this.stride), n);
+  }
+
+  private allocSlots(words: number): Uint32Array {
+    return this.shared ? new Uint32Array(new SharedArrayBuffer(words * 4)) : new Uint32Array(words);
+  }
+
+
+  /** The entry id for key[off .. off + keyWords), or -1. */
+  find(key: Uint32Array, off = 0): number {
+    const b = this.lookup(key, off);
+    return b < 0 ? -1 : this.slots[b + this.refWord] - 1;
+  }
+
+  /** find() for two-word keys. */
+  find2(origin: number, group: number): number {
+    const b = this.lookup2(origin, group);
+    return b < 0 ? -1 : this.slots[b + 2] - 1;
+  }
+
+  /** First word of a live id's slot. */
+  slotBase(id: number): number {
+    return this.slotOf[id] * this.stride;
   }
 
   /**
@@ -255,7 +291,7 @@ export class MfcTable {
     const oldN = this.nslots;
     const st = this.stride;
     const rw = this.refWord;
-    this.slots = new Uint32Array(n * st);
+    this.slots = this.allocSlots(n * st);
     this.slotsF = new Float64Array(this.slots.buffer);
     this.nslots = n;
     this.mask = n - 1;
@@ -270,6 +306,7 @@ export class MfcTable {
       for (let w = 0; w < st; w++) slots[b + w] = old[ob + w];
       this.slotOf[s - 1] = b / st;
     }
+    this.onRebuild?.();
   }
 
   /** Bytes held by the index and keys, for the memory benchmark. */
