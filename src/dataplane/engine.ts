@@ -46,6 +46,8 @@ export interface OutsideEntryCounters {
   bytes(id: number): number;
   lastUsed(id: number): number;
   rebase(id: number): void;
+  /** adds the outside counts so far to the engine's own (before the engine zeroes any) */
+  fold(): void;
 }
 
 export type Transmit = (vif: number, buf: Uint8Array, off: number, len: number) => void;
@@ -335,6 +337,7 @@ export abstract class MrouteEngine {
   protected clearVif(v: number): void {
     this.wBegin();
     try {
+      this.outside?.fold(); // what workers counted on the vif so far goes with it
       this.vifUsed[v] = 0;
       this.vifFlags[v] = 0;
       this.vifThreshold[v] = 0;
@@ -833,6 +836,7 @@ export abstract class MrouteEngine {
   }
 
   clearAllCounters(): void {
+    this.outside?.fold();
     resetCounters(this.stat);
     resetCounters(this.ledger);
     this.heldDropped = 0;
