@@ -5,13 +5,19 @@
 // decisions/s at 1,000,000 entries (65,536 random flows) over decisions/s at 1 entry, the
 // two also interleaved in pairs.
 // Reproduce: npm run bench:engine   (BENCH_MS per engine run, BENCH_PAIRS, default 300 / 5;
-// BENCH_ONLY=share runs the headline pairs alone, for before/after runs side by side)
+// BENCH_ONLY=share runs the headline pairs and the workers' scaling alone, for before/after runs side by side)
+// scaling_2_workers: two forwarding workers (worker_threads) over one shared MFC, their summed
+// decisions/s over one worker's alone, interleaved in pairs (this machine has 2 cores).
 // Prints a table, then as its last line one JSON object with every figure.
 
 import { InetEngine } from '../src/dataplane/inet.js';
 import { buildPacket } from '../src/router/packets.js';
 import { formatIPv4 } from '../src/dataplane/addr.js';
+import type { Worker } from 'node:worker_threads';
+import { spawnWorker } from '../src/router/spawn-worker.js';
 import { calibrate, calibrationSink, fmtSpread, fmtSpreadInt, round3, spread, type Spread } from './lib/anchor.js';
+import { EngineShares } from '../src/dataplane/worker-shares.js';
+import { Inet6Engine } from '../src/dataplane/inet6.js';
 
 const TARGET_MS = Number(process.env.BENCH_MS ?? 300);
 const CAL_MS = Number(process.env.BENCH_CAL_MS ?? 150);
@@ -19,8 +25,8 @@ const PAIRS = Math.max(5, Number(process.env.BENCH_PAIRS ?? 5));
 const ONLY_SHARE = process.env.BENCH_ONLY === 'share';
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
-function setup(entries: number, oifs: number) {
-  const e = new InetEngine({ initialEntries: entries });
+function setup(entries: number, oifs: number, shared = false) {
+  const e = new InetEngine({ initialEntries: entries, shared });
   for (let i = 0; i < 9; i++) e.attachInterface({ ifindex: i + 1, name: `if${i}`, addrs4: [`10.0.${i}.1`], addrs6: [], multicast: true });
   const so = {};
   e.init(so, 1);
@@ -165,6 +171,37 @@ for (const entries of ONLY_SHARE ? [] : [1, 1000, 1_000_000]) {
   }
 }
 
+// ---- forwarding workers over one shared MFC (src/dataplane/forwarder.ts) ----
+// 1,000 entries x 3 oifs, 64 B; each worker has its own 500 flows. A pair is one worker
+// alone, then two at once; scaling_2_workers is the two's summed decisions/s over the one's.
+async function workerScaling(): Promise<{ one: Spread; two: Spread; scaling: Spread }> {
+  const e = setup(1000, 3, true);
+  const shares = new EngineShares([e, new Inet6Engine({ shared: true })]);
+  const spawn = (k: number) =>
+    spawnWorker(new URL('./lib/engine-worker.ts', import.meta.url), { init: shares.newWorker(), sources: Array.from({ length: 500 }, (_, i) => src(k * 500 + i)), group: '239.1.1.1', oifs: 3 });
+  const ws = [spawn(0), spawn(1)];
+  const run = (w: Worker, ms: number) =>
+    new Promise<number>((res, rej) => {
+      w.once('message', res);
+      w.once('error', rej);
+      w.postMessage({ run: ms });
+    });
+  await Promise.all(ws.map((w) => run(w, TARGET_MS))); // warm
+  const one: number[] = [];
+  const two: number[] = [];
+  const sc: number[] = [];
+  for (let p = 0; p < PAIRS; p++) {
+    const a = await run(ws[p % 2], TARGET_MS);
+    const b = (await Promise.all(ws.map((w) => run(w, TARGET_MS)))).reduce((x, y) => x + y, 0);
+    one.push(a);
+    two.push(b);
+    sc.push(b / a);
+  }
+  await Promise.all(ws.map((w) => w.terminate()));
+  return { one: spread(one), two: spread(two), scaling: spread(sc) };
+}
+const wk = await workerScaling();
+
 function adds(count: number): number {
   const e = new InetEngine({ initialEntries: 1024 });
   e.attachInterface({ ifindex: 1, name: 'if0', addrs4: ['10.0.0.1'], addrs6: [], multicast: true });
@@ -201,6 +238,11 @@ for (const m of results) out[`ratio_cal_${m.c.label}`] = round3(m.ratio.median);
 out.share_1m_of_1 = round3(share.median);
 out.share_1m_of_1_min = round3(share.min);
 out.share_1m_of_1_max = round3(share.max);
+out.decisions_per_s_1_worker = Math.round(wk.one.median);
+out.decisions_per_s_2_workers = Math.round(wk.two.median);
+out.scaling_2_workers = round3(wk.scaling.median);
+out.scaling_2_workers_min = round3(wk.scaling.min);
+out.scaling_2_workers_max = round3(wk.scaling.max);
 out.pairs = PAIRS;
 if (!ONLY_SHARE) {
   out.mfc_adds_per_s = Math.round(adds(1_000_000));
@@ -215,6 +257,7 @@ const w1 = Math.max(...rows.map((r) => r[1].length));
 console.log(`mrsh engine benchmark (one core, in-memory links; ${PAIRS} pairs beside the calibration loop, ${fmtSpreadInt(calS)} probes/s)`);
 for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`);
 console.log(`share of 1-entry decisions/s kept at 1,000,000 entries x 3 oifs, 64 B (65,536 random flows): ${fmtSpread(share, 3)} over ${PAIRS} pairs`);
+console.log(`forwarding workers over one shared MFC, 1,000 entries x 3 oifs, 64 B: 1 worker ${fmtSpreadInt(wk.one)}/s, 2 workers ${fmtSpreadInt(wk.two)}/s, scaling ${fmtSpread(wk.scaling, 3)} over ${PAIRS} pairs`);
 if (!ONLY_SHARE) {
   console.log(`MFC adds/s (1,000,000 new entries): ${out.mfc_adds_per_s.toLocaleString('en-US')}`);
   console.log(`bytes per entry at 1,000,000 entries (table + arrays): ${out.bytes_per_entry}`);

@@ -225,7 +225,12 @@ export abstract class MrouteEngine {
 
   /** ... and ends: numvifs and the routing state are published with it. */
   protected wEnd(): void {
-    this.share?.end(this.numVifs, this.oifSyncedVifs, this.mrouter !== null);
+    const sh = this.share;
+    if (sh === null) return;
+    // workers cannot re-intern the oif sets when numvifs grew: done here, as the engine's
+    // next decision would
+    if (this.numVifs !== this.oifSyncedVifs) this.syncOifs();
+    sh.end(this.numVifs, this.oifSyncedVifs, this.mrouter !== null);
   }
 
   private allocEntryArrays(cap: number): void {
