@@ -3,7 +3,7 @@
 import { API_FLAGS, apiFlagNames } from '../dataplane/codecs/constants.js';
 import { DEFAULT_PENDING_LIMIT } from '../dataplane/engine.js';
 import type { FamilyConfigState } from '../router/api.js';
-import { OK, call, kwFamily, type CommandDef } from './define.js';
+import { OK, call, callAsync, kwFamily, type CommandDef } from './define.js';
 
 export { API_FLAGS, apiFlagNames };
 
@@ -16,6 +16,11 @@ export function mrtConfig(s: FamilyConfigState): string[] {
   if (s.family === 'inet6' && s.pim) lines.push('mrt pim enable ipv6');
   if (s.pendingLimit !== DEFAULT_PENDING_LIMIT) lines.push(`mrt pending-limit ${s.pendingLimit} ${f}`);
   return lines;
+}
+
+/** running-config: the forwarding workers, before any vif opens a link */
+export function workersConfig(n: number): string[] {
+  return n > 0 ? [`mrt workers ${n}`] : [];
 }
 
 /** running-config: where Registers go, once the vif it names exists */
@@ -61,6 +66,18 @@ export const mrtCommands: CommandDef[] = [
     run: ({ router }, a) => {
       if (!router.setPendingLimit) a.fail('N', 'this router has no pending limit setting');
       call('mrt pending-limit', () => router.setPendingLimit!(kwFamily(a), a.need<number>('N')));
+      return OK;
+    },
+  },
+  {
+    name: 'mrt workers',
+    syntax: 'mrt workers <N:uint>',
+    help: 'forward on N worker threads beside the control thread (0: on the control thread); before the first vif with a dev or tun link',
+    tokens: { N: 'worker threads, 0-16 (one per core the router may use is the usual choice)' },
+    mutates: true,
+    run: async ({ router }, a) => {
+      if (!router.setWorkers) a.fail('N', 'this router has no forwarding workers');
+      await callAsync('mrt workers', () => router.setWorkers!(a.need<number>('N')));
       return OK;
     },
   },

@@ -3,12 +3,12 @@
 import type { ConfigState } from '../router/api.js';
 import { bwUpcallConfig } from './bw-upcall.js';
 import { mfcConfig } from './mfc.js';
-import { mrtConfig, registerViaConfig } from './mrt.js';
+import { mrtConfig, registerViaConfig, workersConfig } from './mrt.js';
 import { policyConfig, policyExpireConfig } from './policy.js';
 import { vifConfig } from './vif.js';
 
 export function writeRunningConfig(state: ConfigState): string[] {
-  const lines: string[] = ['! mrsh running configuration'];
+  const lines: string[] = ['! mrsh running configuration', ...workersConfig(state.workers ?? 0)];
   for (const s of state.families) {
     if (s.owner) {
       // the owner's state is the owner's: replaying it here would fight it for the socket

@@ -14,6 +14,7 @@ export const TOKEN_HELP: Record<string, string> = {
   help: 'list the commands',
   sleep: 'let time pass, timers firing meanwhile (batch files)',
   'pending-limit': 'the most unresolved entries held at once (FreeBSD has no cap)',
+  workers: 'forwarding threads beside the control thread, over one shared MFC',
   exit: 'leave the shell',
   add: 'add one',
   del: 'delete one',

@@ -300,6 +300,8 @@ export interface ConfigState {
   families: FamilyConfigState[];
   policyExpireMs: number;
   bwUpcalls: BwUpcallSpec[];
+  /** forwarding worker threads (`mrt workers`; 0: forwarding on the control thread) */
+  workers?: number;
 }
 
 /** where the configuration comes from and what of the running state came from it */
@@ -352,6 +354,8 @@ export interface RouterApi extends Partial<PolicyApi>, Partial<ConfigApi> {
   /** the unresolved-entry cap (mrt pending-limit) and the new flows it turned away */
   pendingCap?(family: Family): { limit: number; entries: number; dropped: number };
   setPendingLimit?(family: Family, limit: number): void;
+  /** forwarding worker threads: set before the first vif that has a link */
+  setWorkers?(n: number): Promise<void>;
 
   addBwUpcall(spec: BwUpcallSpec): void;
   delBwUpcall(spec: BwUpcallDelSpec): void;

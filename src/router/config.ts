@@ -68,5 +68,5 @@ export function configState(core: RouterCore, vifs: VifTable, store: MfcStore, p
       policy: policy.table.list(() => 0).filter((r) => r.family === family),
     });
   }
-  return { families, policyExpireMs: policy.expire, bwUpcalls: bw.list() };
+  return { families, policyExpireMs: policy.expire, bwUpcalls: bw.list(), workers: core.workers.count };
 }

@@ -11,6 +11,7 @@ import type { Link, RxBatch } from '../dataplane/links/link.js';
 import { CaptureRing } from './capture.js';
 import { Inet4Ops, Inet6Ops, type FamilyOps } from './family.js';
 import type { Family, MrtOwner } from './api.js';
+import { ForwardingWorkers } from './workers.js';
 
 /** A control packet for a daemon: the IP packet at buf[off, off+len), its upper-layer
  * message starting at off+hdrLen (IPv6 raw sockets deliver only that part) */
@@ -65,8 +66,9 @@ export class RouterCore {
     this.clock = opts.clock ?? (() => performance.now());
     this.autoTimers = opts.autoTimers ?? opts.clock === undefined;
     this.unixEpochOffset = Date.now() - this.clock();
-    this.inet = new InetEngine({ maxVifs: opts.maxVifs });
-    this.inet6 = new Inet6Engine({ maxVifs: opts.maxMifs });
+    // shared: forwarding workers (`mrt workers`) read the MFC where the engine keeps it
+    this.inet = new InetEngine({ maxVifs: opts.maxVifs, shared: true });
+    this.inet6 = new Inet6Engine({ maxVifs: opts.maxMifs, shared: true });
     this.ops = { inet: new Inet4Ops(this.inet), inet6: new Inet6Ops(this.inet6) };
     this.vifLinks = { inet: new Array(this.inet.maxVifs).fill(null), inet6: new Array(this.inet6.maxVifs).fill(null) };
     this.captures = {
@@ -78,7 +80,11 @@ export class RouterCore {
     this.inet.transmit = this.makeTransmit('inet');
     this.inet6.transmit = this.makeTransmit('inet6');
     this.inet.transmitUnicast = (_dst, buf, off, len) => this.sendRegisterToRp(buf, off, len);
+    this.workers = new ForwardingWorkers(this);
   }
+
+  /** forwarding threads beside this one (none until `mrt workers N`) */
+  readonly workers: ForwardingWorkers;
 
   fam(family: Family): FamilyOps {
     return this.ops[family];
@@ -192,6 +198,7 @@ export class RouterCore {
 
   /** the engines at the clock's time, without running timers that fell due */
   syncClock(): void {
+    this.workers.fold(); // what workers counted is in the engines' counters before anyone reads
     const t = this.clock();
     if (t > this.inet.now) this.inet.advance(t);
     if (t > this.inet6.now) this.inet6.advance(t);

@@ -16,7 +16,8 @@ export interface BoundLink {
   started: boolean;
 }
 
-export type OpenLink = (spec: LinkSpec, local: string | undefined) => Promise<Link>;
+/** `workers`: forwarding workers take the link's input (workers.ts), this copy only sends */
+export type OpenLink = (spec: LinkSpec, local: string | undefined, opts?: { workers: boolean }) => Promise<Link>;
 
 export class LinkBinder {
   private readonly links = new Map<string, BoundLink>();
@@ -33,7 +34,17 @@ export class LinkBinder {
       fail('EBUSY', `dev ${spec.name} is already open without XDP input (${[...bound.users].join(', ')}); give those vifs xdp too`);
     }
     if (bound) return { bound, created: false };
-    return { bound: { link: await this.open(spec, family === 'inet' ? local : undefined), users: new Set(), started: false }, created: true };
+    const workers = this.core.workers.serves(spec);
+    const link = await this.open(spec, family === 'inet' ? local : undefined, { workers });
+    if (workers) {
+      try {
+        await this.core.workers.openLink(linkKey(link.kind, link.name), spec, link);
+      } catch (err) {
+        await link.close();
+        throw err;
+      }
+    }
+    return { bound: { link, users: new Set(), started: false }, created: true };
   }
 
   /**
@@ -58,6 +69,8 @@ export class LinkBinder {
     bound.users.add(`${family}:${vifi}`);
     this.core.vifLinks[family][vifi] = link;
     this.core.captures[family][vifi].clear();
+    // in order after the workers' open: until a worker has it, its copies come here
+    void this.core.workers.setVif(family, vifi, linkKey(link.kind, link.name));
     if (!bound.started) {
       bound.started = true;
       link.start(this.core.onBatch(link.ifindex));
@@ -69,6 +82,7 @@ export class LinkBinder {
     if (!link) return;
     this.core.vifLinks[family][index] = null;
     const key = linkKey(link.kind, link.name);
+    await this.core.workers.setVif(family, index, null);
     const bound = this.links.get(key);
     if (!bound) return;
     bound.users.delete(`${family}:${index}`);
@@ -78,6 +92,12 @@ export class LinkBinder {
     // MRT_DEL_VIF never touches MFC entries.
     this.core.inet.interfaces.delete(link.ifindex);
     this.core.inet6.interfaces.delete(link.ifindex);
+    await this.discard(link);
+  }
+
+  /** Closes a link no vif kept, with the workers' sockets on it. */
+  async discard(link: Link): Promise<void> {
+    await this.core.workers.closeLink(linkKey(link.kind, link.name));
     await link.close();
   }
 
@@ -111,16 +131,16 @@ export class LinkBinder {
   }
 
   async closeAll(): Promise<void> {
-    for (const b of this.links.values()) await b.link.close();
+    for (const b of this.links.values()) await this.discard(b.link);
     this.links.clear();
   }
 }
 
-function linkKey(kind: string, name: string): string {
+export function linkKey(kind: string, name: string): string {
   return `${kind}:${name}`;
 }
 
-export async function openLinkDefault(spec: LinkSpec, local: string | undefined): Promise<Link> {
+export async function openLinkDefault(spec: LinkSpec, local: string | undefined, opts: { workers: boolean } = { workers: false }): Promise<Link> {
   if (spec.kind === 'virtual') return new VirtualLink(spec.name, local ? [local] : []);
   const { loadNative, nativeUnavailableReason } = await import('../dataplane/links/native.js');
   const why = nativeUnavailableReason();
@@ -128,9 +148,12 @@ export async function openLinkDefault(spec: LinkSpec, local: string | undefined)
   try {
     if (spec.kind === 'tun') {
       const { openTunLink } = await import('../dataplane/links/tun.js');
-      return await openTunLink(spec.name, { addrs4: local ? [local] : [] });
+      // with workers: a multi-queue device, this queue one of several
+      return await openTunLink(spec.name, { addrs4: local ? [local] : [], ...(opts.workers ? { multiQueue: true } : {}) } as never);
     }
     const { openPacketLink } = await import('../dataplane/links/packet.js');
+    // with workers their sockets receive (and take the XDP queues); this one only sends
+    if (opts.workers) return await openPacketLink(spec.name, { receive: false } as never);
     const link = await openPacketLink(spec.name, spec.xdp ? { xdp: true } : {});
     if (spec.xdp && !link.xdp) {
       // asked for by name: refuse rather than run on the slower path unannounced

@@ -406,6 +406,10 @@ export class Router implements RouterApi {
     });
   }
 
+  setWorkers(n: number): Promise<void> {
+    return this.core.workers.setCount(n);
+  }
+
   async close(): Promise<void> {
     const core = this.core;
     if (core.closed) return;
@@ -416,5 +420,6 @@ export class Router implements RouterApi {
     if (this.inet.mrouter === core.so4) this.inet.done(core.so4);
     if (this.inet6.mrouter === core.so6) this.inet6.done(core.so6);
     await this.links.closeAll();
+    await core.workers.stopAll();
   }
 }

@@ -21,7 +21,7 @@ export function statsOf(core: RouterCore, family: Family): Stats {
   // the cap FreeBSD does not have, beside what it turned away (pkt_miss_cap)
   out.pending_limit = e.pendingLimit;
   if (family === 'inet') out.bw_records_delivered = core.inet.meters.recordsDelivered;
-  return Object.assign(out, linkRxStats(core.vifLinks[family]));
+  return Object.assign(out, linkRxStats(core.vifLinks[family], (l) => core.workers.counting(l)));
 }
 
 export class EntryRates {

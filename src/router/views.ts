@@ -28,7 +28,7 @@ export function vifInfo(core: RouterCore, family: Family, v: number): VifInfo {
     bytesIn: e.vifBytesIn[v],
     bytesOut: e.vifBytesOut[v],
     txDropped: link ? link.counters.txDropped : 0,
-    ...(link ? { rx: linkRx(link) } : {}),
+    ...(link ? { rx: linkRx(link, core.workers.counting(link)) } : {}),
   };
 }
 

@@ -44,7 +44,7 @@ export class VifTable {
     try {
       f.addVif(core.so(family), { index: spec.index, register: false, ifindex: link.ifindex, threshold: spec.threshold, local, remote: spec.remote });
     } catch (err) {
-      if (created) await link.close();
+      if (created) await this.links.discard(link);
       throw err;
     }
     this.links.bind(family, spec.index, bound);

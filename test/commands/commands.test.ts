@@ -73,6 +73,8 @@ const CASES: Case[] = [
   { line: 'mfc del 2001:db8::1 ff05::1', setup: V6, ok: 'ok' },
   { line: 'bw-upcall add 10.1.1.1 239.1.1.1 geq packets 100 interval 3', setup: BASE, ok: 'ok' },
   { line: 'mrt pending-limit 100', setup: BASE, ok: 'ok' },
+  { line: 'mrt workers 0', setup: BASE, ok: 'ok' },
+  { line: 'mrt workers 17', setup: BASE, err: /^mrt workers: EINVAL: workers 17 out of range \(0-16\)/ },
   { line: 'bw-upcall add 10.1.1.1 239.1.1.1 geq packets 100 interval 1', setup: BASE, err: /^bw-upcall add: EINVAL/ },
   { line: 'bw-upcall add 10.1.1.1 239.1.1.1 geq interval 3', setup: BASE, err: /give packets P, bytes B or both/ },
   { line: 'bw-upcall add 2001:db8::1 ff05::1 geq packets 1 interval 3', setup: V6, err: /IPv4 only/ },
