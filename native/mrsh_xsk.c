@@ -230,7 +230,7 @@ napi_value js_open_xsk(napi_env env, napi_callback_info info) {
       }
     }
   }
-  static char log[16384];
+  static __thread char log[16384]; /* per thread: links open in worker threads too */
   log[0] = 0;
   const char *step = "enter netns";
   ns_guard g;
