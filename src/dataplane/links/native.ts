@@ -29,6 +29,8 @@ export interface NativePacket extends NativeIfInfo {
   hostBypassFd: number;
   /** why the host bypass was asked for and is not there, else null */
   hostBypassError: string | null;
+  /** the kernel's id of the packet fanout group joined, -1 when none */
+  fanoutId: number;
 }
 
 /** Opaque owner of a packet socket's ring mapping (receive and/or transmit ring). */
@@ -39,6 +41,7 @@ export const PKT_QDISC_BYPASS = 1;
 export const PKT_RX_RING = 2;
 export const PKT_HOST_BYPASS = 4;
 export const PKT_TX_RING = 8;
+export const PKT_NO_RX = 16;
 
 /** An AF_XDP input socket with its XDP program and umem (native/mrsh_xsk.c, openXsk);
  * fd is for pollStart, everything else is owned by the object until closeXsk. */
@@ -58,7 +61,8 @@ export type PollHandle = object;
 export interface NativeIo {
   ifInfo(name: string, netns: string | null): NativeIfInfo;
   openTun(name: string, mtu: number, netns: string | null): NativeTun;
-  openPacket(ifname: string, netns: string | null, flags?: number): NativePacket;
+  /** fanoutGroup 1..65535 joins this process's fanout group of that number on the interface (0: none) */
+  openPacket(ifname: string, netns: string | null, flags?: number, fanoutGroup?: number): NativePacket;
   /** count of datagrams read, or -errno when nothing was read because of an error */
   recvTun(fd: number, buf: Buffer, slot: number, maxSlots: number, offsets: Int32Array, lengths: Int32Array): number;
   /** stats (RX_ST_N of them): [0] += dropped frames, [1] += checksums completed, [2] =

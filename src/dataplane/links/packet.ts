@@ -35,10 +35,20 @@
 //                       receive work. Every rx queue (up to 16) has its own AF_XDP
 //                       socket; frames on a queue beyond those fall back to the packet
 //                       socket.
+//
+// FANOUT (option fanout: {group}): the packet sockets of several links on one interface,
+// typically one per worker thread, form a PACKET_FANOUT group (native/mrsh_fanout.c) whose
+// classic BPF program (native/mrsh_bpf.c) sends each frame to one member by a hash of the
+// IP source and destination (not the ports), so all of an (S,G) reaches one link. The
+// kernel takes the hash modulo the member count: a member joining or leaving moves flows
+// between members, so open them all before forwarding starts. The group number is this
+// process's: the kernel's group id is a unique one, so another process using the same
+// number is never joined. Own transmissions are not input (PACKET_FANOUT_FLAG_IGNORE_OUTGOING,
+// Linux >= 6.2). The receive ring works per member as without fanout.
 import { FdLink, RX_SLOTS, slotSizeFor } from './fd-link.js';
 import { RX_ST_N, type Link } from './link.js';
 import { NAPI_ATTRS, claimNapiOriginals, type NapiClaim } from './napi-state.js';
-import { PKT_HOST_BYPASS, PKT_QDISC_BYPASS, PKT_RX_RING, PKT_TX_RING, requireNative, type NativeIo, type NativePacket, type NativeXsk, type PacketRing, type PollHandle } from './native.js';
+import { PKT_HOST_BYPASS, PKT_NO_RX, PKT_QDISC_BYPASS, PKT_RX_RING, PKT_TX_RING, requireNative, type NativeIo, type NativePacket, type NativeXsk, type PacketRing, type PollHandle } from './native.js';
 
 const ETH_HLEN = 14;
 
@@ -57,6 +67,15 @@ export interface PacketLinkOptions {
   xdp?: boolean;
   /** With xdp: poll the interface's NAPI from mrsh's receive calls. */
   xdpBusyPoll?: boolean;
+  /**
+   * Share the interface's input with this process's other links of the same group on it
+   * (one per worker thread): PACKET_FANOUT, each frame to one member by a hash of its IP
+   * source and destination only, so one (S,G) always reaches the same link; non-IP frames
+   * go to the first member. See FANOUT above.
+   */
+  fanout?: { group: number };
+  /** false: a link that only sends (no receive socket, no ring; start() delivers nothing). Default true. */
+  receive?: boolean;
 }
 
 /** Defaults, each overridable by env MRSH_PACKET_<NAME>=0|1 (for measurement). */
@@ -81,8 +100,12 @@ class PacketLink extends FdLink {
   private xskPoll: PollHandle | null = null;
   /** why the XDP input is missing although asked for, else null */
   readonly xdpError: string | null;
+  /** whether the link receives (receive: false makes a send-only link) */
+  readonly receives: boolean;
+  /** the kernel's id of the fanout group the socket is in, -1 when none */
+  readonly fanoutId: number;
 
-  constructor(io: NativeIo, ifname: string, sock: NativePacket, netns: string | null, xsk: NativeXsk | null, xdpError: string | null) {
+  constructor(io: NativeIo, ifname: string, sock: NativePacket, netns: string | null, xsk: NativeXsk | null, xdpError: string | null, receives: boolean) {
     super(io, {
       kind: 'packet',
       name: ifname,
@@ -101,6 +124,8 @@ class PacketLink extends FdLink {
     this.hostBypassError = sock.hostBypassError;
     this.xsk = xsk;
     this.xdpError = xdpError;
+    this.receives = receives;
+    this.fanoutId = sock.fanoutId;
   }
 
   /** Whether multicast data arrives through XDP and an AF_XDP socket. */
@@ -114,6 +139,13 @@ class PacketLink extends FdLink {
   }
 
   override start(onReceive: Parameters<FdLink['start']>[0]): void {
+    if (!this.receives) {
+      // a send-only link: nothing to poll, nothing will arrive
+      if (this.closed) throw new Error(`packet link ${this.name} is closed`);
+      if (this.onReceive) throw new Error(`packet link ${this.name} already started`);
+      this.onReceive = onReceive;
+      return;
+    }
     super.start(onReceive);
     if (this.xsk) this.xskPoll = this.io.pollStart(this.xsk.fd, this.onXskReadable);
   }
@@ -202,18 +234,29 @@ const napiClaims = new WeakMap<NativeXsk, NapiClaim>();
 export async function openPacketLink(ifname: string, opts: PacketLinkOptions = {}): Promise<Link> {
   const io = requireNative();
   const netns = opts.netns ?? null;
+  const receives = opts.receive ?? true;
+  let group = 0;
+  if (opts.fanout !== undefined) {
+    group = opts.fanout?.group;
+    if (!Number.isInteger(group) || group < 1 || group > 65535) {
+      throw Object.assign(new RangeError(`packet link ${ifname}: fanout.group must be an integer 1..65535, not ${String(group)}`), { code: 'EINVAL' });
+    }
+    if (!receives) throw Object.assign(new Error(`packet link ${ifname}: fanout shares input, and receive: false has none`), { code: 'EINVAL' });
+  }
+  if (!receives && opts.xdp) throw Object.assign(new Error(`packet link ${ifname}: xdp is an input, and receive: false has none`), { code: 'EINVAL' });
   const flags =
+    (receives ? 0 : PKT_NO_RX) |
     (opt(opts.qdiscBypass, 'QDISC_BYPASS', true) ? PKT_QDISC_BYPASS : 0) |
     (opt(opts.rxRing, 'RX_RING', true) ? PKT_RX_RING : 0) |
     (opt(opts.txRing, 'TX_RING', true) ? PKT_TX_RING : 0) |
     (opt(opts.hostBypass, 'HOST_BYPASS', false) ? PKT_HOST_BYPASS : 0);
-  const sock = io.openPacket(ifname, netns, flags);
+  const sock = io.openPacket(ifname, netns, flags, group);
   if (sock.hostBypassError) {
     process.emitWarning(`packet link ${ifname}: host bypass unavailable (${sock.hostBypassError}); multicast data also climbs the host IP stack`);
   }
   let xsk: NativeXsk | null = null;
   let xdpError: string | null = null;
-  if (opt(opts.xdp, 'XDP', false)) {
+  if (receives && opt(opts.xdp, 'XDP', false)) {
     let claim: NapiClaim | null = null;
     try {
       const busy = opt(opts.xdpBusyPoll, 'XDP_BUSY_POLL', netns === null);
@@ -241,5 +284,5 @@ export async function openPacketLink(ifname: string, opts: PacketLinkOptions = {
       if (opts.xdp === undefined) process.emitWarning(`packet link ${ifname}: XDP input unavailable (${xdpError}); multicast data arrives on the packet socket`);
     }
   }
-  return new PacketLink(io, ifname, sock, netns, xsk, xdpError);
+  return new PacketLink(io, ifname, sock, netns, xsk, xdpError, receives);
 }
