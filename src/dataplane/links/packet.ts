@@ -34,7 +34,11 @@
 //                       settings (restored on close) and, while idle, which core runs its
 //                       receive work. Every rx queue (up to 16) has its own AF_XDP
 //                       socket; frames on a queue beyond those fall back to the packet
-//                       socket.
+//                       socket. With xdpQueues, a link binds only those queues, so links
+//                       in several worker threads split the interface's queues between
+//                       them: they share one XDP program and xskmap (native/mrsh_xsk.c),
+//                       attached by the first to open and detached by the last to close,
+//                       which also restores the NAPI settings the first one saved.
 //
 // FANOUT (option fanout: {group}): the packet sockets of several links on one interface,
 // typically one per worker thread, form a PACKET_FANOUT group (native/mrsh_fanout.c) whose
@@ -47,7 +51,7 @@
 // Linux >= 6.2). The receive ring works per member as without fanout.
 import { FdLink, RX_SLOTS, slotSizeFor } from './fd-link.js';
 import { RX_ST_N, type Link } from './link.js';
-import { NAPI_ATTRS, claimNapiOriginals, type NapiClaim } from './napi-state.js';
+import { NAPI_ATTRS, claimNapiOriginals, releaseNapiFile, type NapiClaim } from './napi-state.js';
 import { PKT_HOST_BYPASS, PKT_NO_RX, PKT_QDISC_BYPASS, PKT_RX_RING, PKT_TX_RING, requireNative, type NativeIo, type NativePacket, type NativeXsk, type PacketRing, type PollHandle } from './native.js';
 
 const ETH_HLEN = 14;
@@ -67,6 +71,15 @@ export interface PacketLinkOptions {
   xdp?: boolean;
   /** With xdp: poll the interface's NAPI from mrsh's receive calls. */
   xdpBusyPoll?: boolean;
+  /**
+   * With xdp: bind AF_XDP sockets on these rx queues only (default: every queue, up to 16).
+   * This process's xdp links of one interface share its XDP program; each queue can be
+   * bound by one of them (EBUSY otherwise). Frames on a queue none binds take the packet
+   * socket (the fanout group's, with fanout). When these queues cannot be bound, opening
+   * the link fails (EBUSY: a queue another link holds), where xdp alone opens the link
+   * without XDP input and says why in xdpError.
+   */
+  xdpQueues?: readonly number[];
   /**
    * Share the interface's input with this process's other links of the same group on it
    * (one per worker thread): PACKET_FANOUT, each frame to one member by a hash of its IP
@@ -136,6 +149,11 @@ class PacketLink extends FdLink {
   /** rx queues read through XDP (0 without XDP input) */
   get xdpQueues(): number {
     return this.xsk?.queues ?? 0;
+  }
+
+  /** which rx queues those are */
+  get xdpQueueIds(): readonly number[] {
+    return this.xsk?.queueIds ?? [];
   }
 
   override start(onReceive: Parameters<FdLink['start']>[0]): void {
@@ -211,9 +229,9 @@ class PacketLink extends FdLink {
     if (this.xskPoll) this.io.pollStop(this.xskPoll);
     this.xskPoll = null;
     if (this.xsk) {
-      this.io.closeXsk(this.xsk); // restores the NAPI settings, then detaches the XDP program
-      napiClaims.get(this.xsk)?.release();
-      napiClaims.delete(this.xsk);
+      // the interface's last xdp link restores the NAPI settings, then detaches the program;
+      // its state file goes then, whichever link wrote it
+      if (this.io.closeXsk(this.xsk)) releaseNapiFile(this.name)?.release();
     }
     this.xsk = null;
     if (this.ring) this.io.unmapRing(this.ring);
@@ -227,8 +245,6 @@ class PacketLink extends FdLink {
   }
 }
 
-/** the state file of each tuned xsk, released once closeXsk restored the originals */
-const napiClaims = new WeakMap<NativeXsk, NapiClaim>();
 
 /** Open a packet socket bound to ifname (which must exist). */
 export async function openPacketLink(ifname: string, opts: PacketLinkOptions = {}): Promise<Link> {
@@ -244,6 +260,7 @@ export async function openPacketLink(ifname: string, opts: PacketLinkOptions = {
     if (!receives) throw Object.assign(new Error(`packet link ${ifname}: fanout shares input, and receive: false has none`), { code: 'EINVAL' });
   }
   if (!receives && opts.xdp) throw Object.assign(new Error(`packet link ${ifname}: xdp is an input, and receive: false has none`), { code: 'EINVAL' });
+  if (opts.xdpQueues !== undefined && !opts.xdp) throw Object.assign(new Error(`packet link ${ifname}: xdpQueues needs xdp: true`), { code: 'EINVAL' });
   const flags =
     (receives ? 0 : PKT_NO_RX) |
     (opt(opts.qdiscBypass, 'QDISC_BYPASS', true) ? PKT_QDISC_BYPASS : 0) |
@@ -270,15 +287,22 @@ export async function openPacketLink(ifname: string, opts: PacketLinkOptions = {
           claimError = (e as Error).message;
         }
       }
-      xsk = io.openXsk(ifname, netns, busy && claim !== null, claim?.originals ?? null);
+      xsk = io.openXsk(ifname, netns, busy && claim !== null, claim?.originals ?? null, opts.xdpQueues ?? null);
       if (claim && !xsk.busyPoll) claim.release(); // nothing stays changed
-      if (claim && xsk.busyPoll) napiClaims.set(xsk, claim);
       if (claimError) process.emitWarning(`packet link ${ifname}: XDP input without busy polling (${claimError})`);
       if (xsk.tuneError) {
         process.emitWarning(`packet link ${ifname}: XDP input without busy polling (${xsk.tuneError}); the interface's receive work runs where it is scheduled`);
       }
     } catch (e) {
       claim?.release(); // nothing was tuned
+      if (opts.xdpQueues !== undefined) {
+        // queues asked for by number (a share of the interface among workers): refused, not
+        // quietly degraded; nothing stays open
+        if (sock.ring) io.unmapRing(sock.ring);
+        if (sock.hostBypassFd >= 0) io.close(sock.hostBypassFd);
+        io.close(sock.fd);
+        throw e;
+      }
       xdpError = (e as Error).message;
       // asked for by the caller: the caller decides; asked for by env: say so and go on
       if (opts.xdp === undefined) process.emitWarning(`packet link ${ifname}: XDP input unavailable (${xdpError}); multicast data arrives on the packet socket`);
