@@ -6,6 +6,7 @@
 // the same socket, so a link has read all of a flow once it has read its marker.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { openPacketLink } from '../../../src/dataplane/links/packet.js';
 import type { Link, RxBatch } from '../../../src/dataplane/links/link.js';
 import { Netns, nsExec, sh, skipReason, udpPayload, until } from './helpers.js';
@@ -144,7 +145,18 @@ describe('XDP input split across links by rx queue', { skip: why ?? false }, () 
 
   it('refuses a queue bound twice (EBUSY) or one the interface lacks (EINVAL), leaving the others as they were', async () => {
     const l0 = await open({ xdp: true, xdpQueues: [0] });
-    const fds = (): number => nsExec(R, 'ls', [`/proc/${process.pid}/fd`]).split('\n').length;
+    // this process's sockets (packet and AF_XDP among them; this file runs no child
+    // process that outlives its call) and BPF objects: refused opens leave none
+    const fds = (): string => {
+      const kinds = readdirSync('/proc/self/fd').map((f) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${f}`);
+        } catch {
+          return '';
+        }
+      });
+      return `${kinds.filter((k) => k.startsWith('socket:')).length} sockets, ${kinds.filter((k) => k.includes('bpf')).length} bpf`;
+    };
     const before = fds();
     await assert.rejects(openPacketLink('r0', { netns: R, xdp: true, xdpQueues: [0] }), (e: NodeJS.ErrnoException) => e.code === 'EBUSY' && /rx queue 0 is bound by another xdp link of this process/.test(e.message));
     // xdp without queue numbers opens the link without XDP input and says why (as before)
