@@ -1,7 +1,8 @@
 // BPF: the two programs that pick out multicast data frames (docs/ARCHITECTURE.md, "The
 // addon"): the host bypass (tcx ingress, drops them before the host's IP stack) and the
 // AF_XDP input's XDP program (redirects them to the xsk). Both are generated from one
-// description of the match by one small assembler. Raw bpf(2), no libbpf.
+// description of the match by one small assembler. Raw bpf(2), no libbpf. And the classic
+// BPF program that picks a packet fanout group's member by (S,G), from a classic twin of it.
 #include "mrsh_io.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <netinet/in.h>
 #include <sys/syscall.h>
 #include <linux/bpf.h>
+#include <linux/filter.h>
 
 #ifndef BPF_TCX_INGRESS_NUM
 #define BPF_TCX_INGRESS_NUM 46 /* enum bpf_attach_type BPF_TCX_INGRESS (uapi >= 6.6) */
@@ -244,4 +246,86 @@ int xsk_prog_load(int map_fd, char *log, size_t logcap) {
   bpf_asm a = {0};
   xsk_prog(&a, map_fd);
   return prog_load(&a, BPF_PROG_TYPE_XDP, BPF_XDP, "mrsh_xsk_in", log, logcap);
+}
+
+/* ---- classic BPF: the fanout program (PACKET_FANOUT_CBPF) ----
+ * The same assembler's shape for struct sock_filter: forward jumps to labels, resolved at
+ * the end (a conditional's jt, a BPF_JA's k). */
+
+#define C_STMT(op, arg) ((struct sock_filter){.code = (uint16_t)(op), .jt = 0, .jf = 0, .k = (uint32_t)(arg)})
+#define CBPF_MAX 48
+
+typedef struct {
+  struct sock_filter ins[CBPF_MAX];
+  int n, nfix, nlabels;
+  int fix_at[CBPF_MAX], fix_label[CBPF_MAX], label_pc[8];
+} cbpf_asm;
+
+static int c_label(cbpf_asm *a) { return a->nlabels++; }
+static void c_emit(cbpf_asm *a, struct sock_filter i) {
+  if (a->n < CBPF_MAX) a->ins[a->n] = i;
+  a->n++; /* past CBPF_MAX: refused by fanout_prog */
+}
+/* if A == k goto label, else fall through (or, for BPF_JA, always) */
+static void c_emit_to(cbpf_asm *a, struct sock_filter i, int label) {
+  if (a->n < CBPF_MAX) {
+    a->fix_at[a->nfix] = a->n;
+    a->fix_label[a->nfix++] = label;
+  }
+  c_emit(a, i);
+}
+static void c_place(cbpf_asm *a, int label) { a->label_pc[label] = a->n; }
+static void c_resolve(cbpf_asm *a) {
+  for (int i = 0; i < a->nfix; i++) {
+    struct sock_filter *f = &a->ins[a->fix_at[i]];
+    int off = a->label_pc[a->fix_label[i]] - a->fix_at[i] - 1;
+    if (f->code == (BPF_JMP | BPF_JA)) f->k = (uint32_t)off;
+    else f->jt = (uint8_t)off;
+  }
+}
+
+/* The member of a fanout group a frame goes to: a hash of its IP source and destination
+ * only (IPv4: 8 bytes, IPv6: 32), so every datagram of one (S,G) lands on one member
+ * whatever its ports; anything not IP goes to member 0. The kernel takes the result
+ * modulo the member count (fanout_demux_bpf in net/packet/af_packet.c).
+ *
+ * Offsets count from the IP header: packet_rcv_fanout runs the program before
+ * packet_rcv/tpacket_rcv push the link-layer header back, and on receive eth_type_trans
+ * has pulled it, so skb->data is the network header (on transmit it would be the MAC
+ * header, but the group ignores outgoing frames: PACKET_FANOUT_FLAG_IGNORE_OUTGOING).
+ * A load past the frame's end makes the program return 0 (member 0). */
+static void fanout_prog(cbpf_asm *a) {
+  int v4 = c_label(a), v6 = c_label(a), mix = c_label(a);
+  c_emit(a, C_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PROTOCOL)); /* ntohs(skb->protocol) */
+  c_emit_to(a, C_STMT(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP), v4);
+  c_emit_to(a, C_STMT(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6), v6);
+  c_emit(a, C_STMT(BPF_RET | BPF_K, 0));
+  c_place(a, v4);
+  c_emit(a, C_STMT(BPF_LD | BPF_W | BPF_ABS, 12)); /* source */
+  c_emit(a, C_STMT(BPF_MISC | BPF_TAX, 0));
+  c_emit(a, C_STMT(BPF_LD | BPF_W | BPF_ABS, 16)); /* destination */
+  c_emit(a, C_STMT(BPF_ALU | BPF_XOR | BPF_X, 0));
+  c_emit_to(a, C_STMT(BPF_JMP | BPF_JA, 0), mix);
+  c_place(a, v6);
+  c_emit(a, C_STMT(BPF_LD | BPF_W | BPF_ABS, 8)); /* source and destination: 8 words */
+  for (int off = 12; off < 40; off += 4) {
+    c_emit(a, C_STMT(BPF_MISC | BPF_TAX, 0));
+    c_emit(a, C_STMT(BPF_LD | BPF_W | BPF_ABS, off));
+    c_emit(a, C_STMT(BPF_ALU | BPF_XOR | BPF_X, 0));
+  }
+  c_place(a, mix); /* the low bits (what a small modulo keeps) from every bit: h * phi, then h ^ h >> 16 */
+  c_emit(a, C_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x9e3779b1u));
+  c_emit(a, C_STMT(BPF_MISC | BPF_TAX, 0));
+  c_emit(a, C_STMT(BPF_ALU | BPF_RSH | BPF_K, 16));
+  c_emit(a, C_STMT(BPF_ALU | BPF_XOR | BPF_X, 0));
+  c_emit(a, C_STMT(BPF_RET | BPF_A, 0));
+}
+
+int fanout_prog_build(struct sock_filter *out, int cap) {
+  cbpf_asm a = {0};
+  fanout_prog(&a);
+  if (a.n > CBPF_MAX || a.n > cap) return -E2BIG;
+  c_resolve(&a);
+  memcpy(out, a.ins, sizeof a.ins[0] * (size_t)a.n);
+  return a.n;
 }

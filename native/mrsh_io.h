@@ -4,7 +4,7 @@
  *   mrsh_packet.c    AF_PACKET sockets            mrsh_ring.c      PACKET_MMAP rings
  *   mrsh_frame.c     frame checks, checksums      mrsh_bpf.c       BPF assembler and programs
  *   mrsh_xsk.c       AF_XDP input                 mrsh_busypoll.c  the device's NAPI tuning
- *   mrsh_poll.c      readiness (uv_poll)
+ *   mrsh_poll.c      readiness (uv_poll)        mrsh_fanout.c    packet fanout groups
  * JS owns all packet memory: C keeps no reference to it between calls and starts no threads. */
 #ifndef MRSH_IO_H
 #define MRSH_IO_H
@@ -170,11 +170,25 @@ void rx_ring_finalize(napi_env env, void *data, void *hint);
 int recv_ring(rx_ring *r, const recv_args *a, int *taken);
 int send_ring(rx_ring *r, const send_args *a, const uint8_t *mac, double *bytes_out);
 
+/* ---- mrsh_fanout.c: packet fanout groups ---- */
+/* The namespace this thread is in, as (st_dev, st_ino) of its ns file. 0 or -errno. */
+#include <sys/types.h>
+int netns_ident(dev_t *dev, ino_t *ino);
+/* Before bind: drop everything on fd until fanout_join put it in its group. 0 or -errno. */
+int fanout_hold(int fd);
+/* After bind: fd into this process's fanout group `group` (1..65535) of ifindex in this
+ * thread's namespace; *kernel_id the kernel's id of it. 0, or -errno with *step. */
+int fanout_join(int fd, unsigned ifindex, int group, int *kernel_id, const char **step);
+
 /* ---- mrsh_bpf.c: the BPF programs ---- */
 /* The tcx ingress host bypass on ifindex: the BPF link's fd, or -errno with *why. */
 int host_bypass_attach(unsigned ifindex, const char **why);
 /* The XDP program redirecting to map_fd: its fd, or -errno (the verifier's log in log). */
 int xsk_prog_load(int map_fd, char *log, size_t logcap);
+/* The classic BPF program of a fanout group (hash of the IP source and destination) into
+ * out: its length, or -E2BIG. */
+struct sock_filter;
+int fanout_prog_build(struct sock_filter *out, int cap);
 union bpf_attr;
 int bpf_sys(int cmd, union bpf_attr *a);
 

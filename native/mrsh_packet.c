@@ -17,19 +17,24 @@
 #define PKT_RX_RING 2      /* receive through a PACKET_MMAP TPACKET_V2 ring */
 #define PKT_HOST_BYPASS 4  /* tcx ingress program: multicast data frames skip the host IP stack */
 #define PKT_TX_RING 8      /* transmit through a PACKET_MMAP TPACKET_V2 ring */
+#define PKT_NO_RX 16       /* send only: bound to no protocol, so nothing is queued; no receive ring */
 
 typedef struct {
   rx_ring ring;       /* alive if flags asked for a ring */
   int bypass_fd;      /* the host bypass's BPF link, -1 if none */
   int bypass_err;     /* why it is missing (errno; bypass_why says where) */
   const char *bypass_why;
+  int fanout_id; /* the kernel's id of the fanout group joined, -1 if none */
 } packet_extras;
 
 /* The socket on interface name: the fd, or -errno with *step naming what failed.
  * Protocol 0 until bind() so nothing is queued from other interfaces; outgoing frames
  * ignored so ours are not read back; ALLMULTI for every group without joining each;
- * VNET_HDR so CHECKSUM_PARTIAL frames (veth with tx offload) can be completed. */
-static int packet_open(const char *name, int32_t flags, packet_extras *x, const char **step) {
+ * VNET_HDR so CHECKSUM_PARTIAL frames (veth with tx offload) can be completed.
+ * fanout (1..65535, 0 for none): the group of this process's links on the interface it
+ * joins (mrsh_fanout.c). PKT_NO_RX: bound with protocol 0, which registers no receive
+ * hook: the socket only sends. */
+static int packet_open(const char *name, int32_t flags, int32_t fanout, packet_extras *x, const char **step) {
   int fd = -1, one = 1, e;
   unsigned ifindex = if_nametoindex(name);
   if (ifindex == 0) {
@@ -51,19 +56,26 @@ static int packet_open(const char *name, int32_t flags, packet_extras *x, const 
     *step = "PACKET_QDISC_BYPASS";
     if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) < 0) goto fail_errno;
   }
-  if (flags & (PKT_RX_RING | PKT_TX_RING)) {
+  int rx = !(flags & PKT_NO_RX);
+  if ((rx && (flags & PKT_RX_RING)) || (flags & PKT_TX_RING)) {
     *step = "PACKET_RX_RING/PACKET_TX_RING";
-    e = rx_ring_setup(fd, ifindex, if_mtu(name, 1500), flags & PKT_RX_RING, flags & PKT_TX_RING, flags & PKT_QDISC_BYPASS,
+    e = rx_ring_setup(fd, ifindex, if_mtu(name, 1500), rx && (flags & PKT_RX_RING), flags & PKT_TX_RING, flags & PKT_QDISC_BYPASS,
                       &x->ring);
     if (e < 0) goto fail;
+  }
+  if (rx && fanout) {
+    *step = "SO_ATTACH_FILTER (until in the fanout group)";
+    if ((e = fanout_hold(fd)) < 0) goto fail;
   }
   struct sockaddr_ll sll;
   memset(&sll, 0, sizeof sll);
   sll.sll_family = AF_PACKET;
-  sll.sll_protocol = htons(ETH_P_ALL);
+  sll.sll_protocol = rx ? htons(ETH_P_ALL) : 0;
   sll.sll_ifindex = (int)ifindex;
   *step = "bind(AF_PACKET)";
   if (bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) goto fail_errno;
+  if (!rx) return fd;
+  if (fanout && (e = fanout_join(fd, ifindex, fanout, &x->fanout_id, step)) < 0) goto fail;
   struct packet_mreq mr;
   memset(&mr, 0, sizeof mr);
   mr.mr_ifindex = (int)ifindex;
@@ -108,23 +120,28 @@ static int set_ring(napi_env env, napi_value obj, rx_ring *ring) {
   return napi_set_named_property(env, obj, "ring", v) == napi_ok ? 0 : -1;
 }
 
-/* openPacket(ifname, netns|null, flags?) -> {fd, ifindex, mtu, mac, addrs4, addrs6, ring,
- * hostBypassFd (-1 if none), hostBypassError (why it is missing, or null)} */
+/* openPacket(ifname, netns|null, flags?, fanoutGroup?) -> {fd, ifindex, mtu, mac, addrs4,
+ * addrs6, ring, hostBypassFd (-1 if none), hostBypassError (why it is missing, or null),
+ * fanoutId (the kernel's id of the group joined, -1 if none)} */
 napi_value js_open_packet(napi_env env, napi_callback_info info) {
-  NAPI_ARGS(3);
+  NAPI_ARGS(4);
   char name[IFNAMSIZ + 1], ns[NETNS_MAX];
-  int32_t flags = 0;
-  if (get_open_args(env, argv, argc, 1, "openPacket(ifname, netns?, flags?)", name, ns) < 0) return NULL;
+  int32_t flags = 0, fanout = 0;
+  if (get_open_args(env, argv, argc, 1, "openPacket(ifname, netns?, flags?, fanoutGroup?)", name, ns) < 0) return NULL;
   if (argc > 2 && !is_nullish(env, argv[2]) && get_i32(env, argv[2], &flags) < 0) {
     napi_throw_type_error(env, NULL, "flags must be an integer");
     return NULL;
   }
-  packet_extras x = {.ring = {.txfd = -1}, .bypass_fd = -1, .bypass_why = ""};
+  if (argc > 3 && !is_nullish(env, argv[3]) && (get_i32(env, argv[3], &fanout) < 0 || fanout < 0 || fanout > 65535)) {
+    napi_throw_range_error(env, "EINVAL", "fanoutGroup must be an integer 1..65535 (0: none)");
+    return NULL;
+  }
+  packet_extras x = {.ring = {.txfd = -1}, .bypass_fd = -1, .bypass_why = "", .fanout_id = -1};
   ns_guard g;
   int r = ns_enter(ns, &g);
   if (r < 0) return throw_errno(env, "enter netns", -r);
   const char *step;
-  int fd = packet_open(name, flags, &x, &step);
+  int fd = packet_open(name, flags, fanout, &x, &step);
   if (fd < 0) {
     ns_leave(&g);
     return throw_errno(env, step, -fd);
@@ -134,7 +151,7 @@ napi_value js_open_packet(napi_env env, napi_callback_info info) {
   char why[160];
   if (x.bypass_err) snprintf(why, sizeof why, "%s: %s", x.bypass_why, strerror(x.bypass_err));
   if (!obj || set_int(env, obj, "fd", fd) || set_ring(env, obj, &x.ring) || set_int(env, obj, "hostBypassFd", x.bypass_fd) ||
-      set_str(env, obj, "hostBypassError", x.bypass_err ? why : NULL)) {
+      set_str(env, obj, "hostBypassError", x.bypass_err ? why : NULL) || set_int(env, obj, "fanoutId", x.fanout_id)) {
     packet_extras_release(&x);
     close(fd);
     return throw_napi_failed(env, "openPacket");

@@ -38,8 +38,29 @@ export interface NapiClaim {
   originals: string[];
   /** a dead daemon's settings were found */
   leftover: boolean;
-  /** the originals are back (or were never changed): the file goes */
+  /** the originals are back (or were never changed): the file goes, unless another xdp link
+   * of this process claimed it first (it keeps the device tuned) */
   release(): void;
+}
+
+/** The state file of ifname, to remove once the originals are back (null if it is not ours). */
+export function releaseNapiFile(ifname: string): { release(): void } | null {
+  const file = napiStateFile(ifname);
+  try {
+    const st = JSON.parse(readFileSync(file, 'utf8')) as { pid?: number };
+    if (st.pid !== process.pid) return null;
+  } catch {
+    return null;
+  }
+  return {
+    release() {
+      try {
+        unlinkSync(file);
+      } catch {
+        // gone already
+      }
+    },
+  };
 }
 
 /**
@@ -51,12 +72,15 @@ export function claimNapiOriginals(ifname: string): NapiClaim {
   const file = napiStateFile(ifname);
   let originals: string[] | null = null;
   let leftover = false;
+  let shared = false;
   if (existsSync(file)) {
     const st = JSON.parse(readFileSync(file, 'utf8')) as { pid?: number; originals?: unknown };
     if (typeof st.pid === 'number' && st.pid !== process.pid && alive(st.pid)) throw new Error(`${file}: daemon ${st.pid} is tuning ${ifname}`);
     if (Array.isArray(st.originals) && st.originals.length === NAPI_ATTRS.length && st.originals.every((v) => typeof v === 'string' && /^\d+$/.test(v))) {
       originals = st.originals as string[];
-      leftover = true;
+      // ours: another xdp link of this process (a worker's) tuned the device and keeps the originals
+      leftover = st.pid !== process.pid;
+      shared = !leftover;
     }
   }
   originals ??= NAPI_ATTRS.map((a) => readAttr(ifname, a));
@@ -69,7 +93,7 @@ export function claimNapiOriginals(ifname: string): NapiClaim {
     originals,
     leftover,
     release() {
-      if (released) return;
+      if (released || shared) return; // shared: the last of this process's links removes it (releaseNapiFile)
       released = true;
       try {
         unlinkSync(file);

@@ -29,6 +29,8 @@ export interface NativePacket extends NativeIfInfo {
   hostBypassFd: number;
   /** why the host bypass was asked for and is not there, else null */
   hostBypassError: string | null;
+  /** the kernel's id of the packet fanout group joined, -1 when none */
+  fanoutId: number;
 }
 
 /** Opaque owner of a packet socket's ring mapping (receive and/or transmit ring). */
@@ -39,6 +41,7 @@ export const PKT_QDISC_BYPASS = 1;
 export const PKT_RX_RING = 2;
 export const PKT_HOST_BYPASS = 4;
 export const PKT_TX_RING = 8;
+export const PKT_NO_RX = 16;
 
 /** An AF_XDP input socket with its XDP program and umem (native/mrsh_xsk.c, openXsk);
  * fd is for pollStart, everything else is owned by the object until closeXsk. */
@@ -46,6 +49,8 @@ export interface NativeXsk {
   readonly fd: number;
   /** rx queues bound, each its own AF_XDP socket (at most 16; fd is then an epoll set of them) */
   readonly queues: number;
+  /** which rx queues those are */
+  readonly queueIds: readonly number[];
   /** whether the interface's NAPI is busy-polled from recvXsk (asked for and set up) */
   readonly busyPoll: boolean;
   /** why busy polling was asked for and is not there, else null */
@@ -58,7 +63,8 @@ export type PollHandle = object;
 export interface NativeIo {
   ifInfo(name: string, netns: string | null): NativeIfInfo;
   openTun(name: string, mtu: number, netns: string | null): NativeTun;
-  openPacket(ifname: string, netns: string | null, flags?: number): NativePacket;
+  /** fanoutGroup 1..65535 joins this process's fanout group of that number on the interface (0: none) */
+  openPacket(ifname: string, netns: string | null, flags?: number, fanoutGroup?: number): NativePacket;
   /** count of datagrams read, or -errno when nothing was read because of an error */
   recvTun(fd: number, buf: Buffer, slot: number, maxSlots: number, offsets: Int32Array, lengths: Int32Array): number;
   /** stats (RX_ST_N of them): [0] += dropped frames, [1] += checksums completed, [2] =
@@ -100,14 +106,17 @@ export interface NativeIo {
     ring?: PacketRing | null,
   ): number;
   close(fd: number): number;
-  /** AF_XDP input on every rx queue of ifname (up to 16); busyPoll needs the device in this namespace */
-  openXsk(ifname: string, netns: string | null, busyPoll: boolean, originals?: string[] | null): NativeXsk;
+  /** AF_XDP input on the rx queues of ifname given (default every one, up to 16); the
+   * interface's inputs in this process share one XDP program and xskmap; a queue another
+   * one holds is refused (EBUSY). busyPoll needs the device in this namespace. */
+  openXsk(ifname: string, netns: string | null, busyPoll: boolean, originals?: string[] | null, queues?: readonly number[] | null): NativeXsk;
   /** as recvPacket, from the AF_XDP socket's ring */
   recvXsk(xsk: NativeXsk, buf: Buffer, slot: number, maxSlots: number, offsets: Int32Array, lengths: Int32Array, stats: Int32Array): number;
   /** the kernel's drops since the last call: out[0] rx_dropped (no umem frame), out[1] rx_ring_full */
   xskStats(xsk: NativeXsk, out: Float64Array): void;
-  /** detach the program, close the socket, restore device settings (idempotent) */
-  closeXsk(xsk: NativeXsk): void;
+  /** close the sockets (idempotent); the interface's last input of this process also
+   * restores the device settings and detaches the program: then true */
+  closeXsk(xsk: NativeXsk): boolean;
   /** callback(status): status < 0 is a libuv error code */
   pollStart(fd: number, callback: (status: number) => void): PollHandle;
   pollStop(handle: PollHandle): void;

@@ -34,11 +34,25 @@
 //                       settings (restored on close) and, while idle, which core runs its
 //                       receive work. Every rx queue (up to 16) has its own AF_XDP
 //                       socket; frames on a queue beyond those fall back to the packet
-//                       socket.
+//                       socket. With xdpQueues, a link binds only those queues, so links
+//                       in several worker threads split the interface's queues between
+//                       them: they share one XDP program and xskmap (native/mrsh_xsk.c),
+//                       attached by the first to open and detached by the last to close,
+//                       which also restores the NAPI settings the first one saved.
+//
+// FANOUT (option fanout: {group}): the packet sockets of several links on one interface,
+// typically one per worker thread, form a PACKET_FANOUT group (native/mrsh_fanout.c) whose
+// classic BPF program (native/mrsh_bpf.c) sends each frame to one member by a hash of the
+// IP source and destination (not the ports), so all of an (S,G) reaches one link. The
+// kernel takes the hash modulo the member count: a member joining or leaving moves flows
+// between members, so open them all before forwarding starts. The group number is this
+// process's: the kernel's group id is a unique one, so another process using the same
+// number is never joined. Own transmissions are not input (PACKET_FANOUT_FLAG_IGNORE_OUTGOING,
+// Linux >= 6.2). The receive ring works per member as without fanout.
 import { FdLink, RX_SLOTS, slotSizeFor } from './fd-link.js';
 import { RX_ST_N, type Link } from './link.js';
-import { NAPI_ATTRS, claimNapiOriginals, type NapiClaim } from './napi-state.js';
-import { PKT_HOST_BYPASS, PKT_QDISC_BYPASS, PKT_RX_RING, PKT_TX_RING, requireNative, type NativeIo, type NativePacket, type NativeXsk, type PacketRing, type PollHandle } from './native.js';
+import { NAPI_ATTRS, claimNapiOriginals, releaseNapiFile, type NapiClaim } from './napi-state.js';
+import { PKT_HOST_BYPASS, PKT_NO_RX, PKT_QDISC_BYPASS, PKT_RX_RING, PKT_TX_RING, requireNative, type NativeIo, type NativePacket, type NativeXsk, type PacketRing, type PollHandle } from './native.js';
 
 const ETH_HLEN = 14;
 
@@ -57,6 +71,24 @@ export interface PacketLinkOptions {
   xdp?: boolean;
   /** With xdp: poll the interface's NAPI from mrsh's receive calls. */
   xdpBusyPoll?: boolean;
+  /**
+   * With xdp: bind AF_XDP sockets on these rx queues only (default: every queue, up to 16).
+   * This process's xdp links of one interface share its XDP program; each queue can be
+   * bound by one of them (EBUSY otherwise). Frames on a queue none binds take the packet
+   * socket (the fanout group's, with fanout). When these queues cannot be bound, opening
+   * the link fails (EBUSY: a queue another link holds), where xdp alone opens the link
+   * without XDP input and says why in xdpError.
+   */
+  xdpQueues?: readonly number[];
+  /**
+   * Share the interface's input with this process's other links of the same group on it
+   * (one per worker thread): PACKET_FANOUT, each frame to one member by a hash of its IP
+   * source and destination only, so one (S,G) always reaches the same link; non-IP frames
+   * go to the first member. See FANOUT above.
+   */
+  fanout?: { group: number };
+  /** false: a link that only sends (no receive socket, no ring; start() delivers nothing). Default true. */
+  receive?: boolean;
 }
 
 /** Defaults, each overridable by env MRSH_PACKET_<NAME>=0|1 (for measurement). */
@@ -81,8 +113,12 @@ class PacketLink extends FdLink {
   private xskPoll: PollHandle | null = null;
   /** why the XDP input is missing although asked for, else null */
   readonly xdpError: string | null;
+  /** whether the link receives (receive: false makes a send-only link) */
+  readonly receives: boolean;
+  /** the kernel's id of the fanout group the socket is in, -1 when none */
+  readonly fanoutId: number;
 
-  constructor(io: NativeIo, ifname: string, sock: NativePacket, netns: string | null, xsk: NativeXsk | null, xdpError: string | null) {
+  constructor(io: NativeIo, ifname: string, sock: NativePacket, netns: string | null, xsk: NativeXsk | null, xdpError: string | null, receives: boolean) {
     super(io, {
       kind: 'packet',
       name: ifname,
@@ -101,6 +137,8 @@ class PacketLink extends FdLink {
     this.hostBypassError = sock.hostBypassError;
     this.xsk = xsk;
     this.xdpError = xdpError;
+    this.receives = receives;
+    this.fanoutId = sock.fanoutId;
   }
 
   /** Whether multicast data arrives through XDP and an AF_XDP socket. */
@@ -113,7 +151,19 @@ class PacketLink extends FdLink {
     return this.xsk?.queues ?? 0;
   }
 
+  /** which rx queues those are */
+  get xdpQueueIds(): readonly number[] {
+    return this.xsk?.queueIds ?? [];
+  }
+
   override start(onReceive: Parameters<FdLink['start']>[0]): void {
+    if (!this.receives) {
+      // a send-only link: nothing to poll, nothing will arrive
+      if (this.closed) throw new Error(`packet link ${this.name} is closed`);
+      if (this.onReceive) throw new Error(`packet link ${this.name} already started`);
+      this.onReceive = onReceive;
+      return;
+    }
     super.start(onReceive);
     if (this.xsk) this.xskPoll = this.io.pollStart(this.xsk.fd, this.onXskReadable);
   }
@@ -179,9 +229,9 @@ class PacketLink extends FdLink {
     if (this.xskPoll) this.io.pollStop(this.xskPoll);
     this.xskPoll = null;
     if (this.xsk) {
-      this.io.closeXsk(this.xsk); // restores the NAPI settings, then detaches the XDP program
-      napiClaims.get(this.xsk)?.release();
-      napiClaims.delete(this.xsk);
+      // the interface's last xdp link restores the NAPI settings, then detaches the program;
+      // its state file goes then, whichever link wrote it
+      if (this.io.closeXsk(this.xsk)) releaseNapiFile(this.name)?.release();
     }
     this.xsk = null;
     if (this.ring) this.io.unmapRing(this.ring);
@@ -195,25 +245,35 @@ class PacketLink extends FdLink {
   }
 }
 
-/** the state file of each tuned xsk, released once closeXsk restored the originals */
-const napiClaims = new WeakMap<NativeXsk, NapiClaim>();
 
 /** Open a packet socket bound to ifname (which must exist). */
 export async function openPacketLink(ifname: string, opts: PacketLinkOptions = {}): Promise<Link> {
   const io = requireNative();
   const netns = opts.netns ?? null;
+  const receives = opts.receive ?? true;
+  let group = 0;
+  if (opts.fanout !== undefined) {
+    group = opts.fanout?.group;
+    if (!Number.isInteger(group) || group < 1 || group > 65535) {
+      throw Object.assign(new RangeError(`packet link ${ifname}: fanout.group must be an integer 1..65535, not ${String(group)}`), { code: 'EINVAL' });
+    }
+    if (!receives) throw Object.assign(new Error(`packet link ${ifname}: fanout shares input, and receive: false has none`), { code: 'EINVAL' });
+  }
+  if (!receives && opts.xdp) throw Object.assign(new Error(`packet link ${ifname}: xdp is an input, and receive: false has none`), { code: 'EINVAL' });
+  if (opts.xdpQueues !== undefined && !opts.xdp) throw Object.assign(new Error(`packet link ${ifname}: xdpQueues needs xdp: true`), { code: 'EINVAL' });
   const flags =
+    (receives ? 0 : PKT_NO_RX) |
     (opt(opts.qdiscBypass, 'QDISC_BYPASS', true) ? PKT_QDISC_BYPASS : 0) |
     (opt(opts.rxRing, 'RX_RING', true) ? PKT_RX_RING : 0) |
     (opt(opts.txRing, 'TX_RING', true) ? PKT_TX_RING : 0) |
     (opt(opts.hostBypass, 'HOST_BYPASS', false) ? PKT_HOST_BYPASS : 0);
-  const sock = io.openPacket(ifname, netns, flags);
+  const sock = io.openPacket(ifname, netns, flags, group);
   if (sock.hostBypassError) {
     process.emitWarning(`packet link ${ifname}: host bypass unavailable (${sock.hostBypassError}); multicast data also climbs the host IP stack`);
   }
   let xsk: NativeXsk | null = null;
   let xdpError: string | null = null;
-  if (opt(opts.xdp, 'XDP', false)) {
+  if (receives && opt(opts.xdp, 'XDP', false)) {
     let claim: NapiClaim | null = null;
     try {
       const busy = opt(opts.xdpBusyPoll, 'XDP_BUSY_POLL', netns === null);
@@ -227,19 +287,26 @@ export async function openPacketLink(ifname: string, opts: PacketLinkOptions = {
           claimError = (e as Error).message;
         }
       }
-      xsk = io.openXsk(ifname, netns, busy && claim !== null, claim?.originals ?? null);
+      xsk = io.openXsk(ifname, netns, busy && claim !== null, claim?.originals ?? null, opts.xdpQueues ?? null);
       if (claim && !xsk.busyPoll) claim.release(); // nothing stays changed
-      if (claim && xsk.busyPoll) napiClaims.set(xsk, claim);
       if (claimError) process.emitWarning(`packet link ${ifname}: XDP input without busy polling (${claimError})`);
       if (xsk.tuneError) {
         process.emitWarning(`packet link ${ifname}: XDP input without busy polling (${xsk.tuneError}); the interface's receive work runs where it is scheduled`);
       }
     } catch (e) {
       claim?.release(); // nothing was tuned
+      if (opts.xdpQueues !== undefined) {
+        // queues asked for by number (a share of the interface among workers): refused, not
+        // quietly degraded; nothing stays open
+        if (sock.ring) io.unmapRing(sock.ring);
+        if (sock.hostBypassFd >= 0) io.close(sock.hostBypassFd);
+        io.close(sock.fd);
+        throw e;
+      }
       xdpError = (e as Error).message;
       // asked for by the caller: the caller decides; asked for by env: say so and go on
       if (opts.xdp === undefined) process.emitWarning(`packet link ${ifname}: XDP input unavailable (${xdpError}); multicast data arrives on the packet socket`);
     }
   }
-  return new PacketLink(io, ifname, sock, netns, xsk, xdpError);
+  return new PacketLink(io, ifname, sock, netns, xsk, xdpError, receives);
 }
