@@ -16,7 +16,7 @@ import { MfcIndex } from './mfc-table.js';
 import { decrementTtl4, ipv4HeaderOk, walkIpv6ExtHeaders } from './packet.js';
 import { classify4, classify6 } from './classify.js';
 import { CTL_EPOCH, CTL_GEN, CTL_MROUTER, CTL_NUMVIFS, CTL_SYNCED, CTL_TAPPED, type MfcShare } from './shared-mfc.js';
-import { WC_ENTRY_WORDS, WC_FORWARDED, WC_LOOKUPS, WC_RX, WC_TX, WC_VIF, WC_VIF_WORDS, type WorkerCounterBlock } from './worker-counters.js';
+import { WC_ENTRY_WORDS, WC_FORWARDED, WC_LOOKUPS, WC_PUNTED, WC_RX, WC_TX, WC_VIF, WC_VIF_WORDS, type WorkerCounterBlock } from './worker-counters.js';
 
 const ENTRY_RESOLVED = 1;
 const IPPROTO_IGMP = 2;
@@ -112,7 +112,10 @@ export class Forwarder {
 
   /** Forward the datagram at buf[off, off+len) that arrived on `ifindex`; false: the control thread's. */
   input(ifindex: number, buf: Uint8Array, off: number, len: number): boolean {
-    return buf[off] >>> 4 === 6 ? this.input6(ifindex, buf, off, len) : this.input4(ifindex, buf, off, len);
+    const v6 = buf[off] >>> 4 === 6;
+    if (v6 ? this.input6(ifindex, buf, off, len) : this.input4(ifindex, buf, off, len)) return true;
+    this.fam[v6 ? 1 : 0].small[WC_PUNTED]++;
+    return false;
   }
 
   private input4(ifindex: number, buf: Uint8Array, off: number, len: number): boolean {

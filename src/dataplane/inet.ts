@@ -245,6 +245,7 @@ export class InetEngine extends MrouteEngine {
   /** SIOCGETVIFCNT: an unused slot below numvifs reads as zeros (F4-old; current F4 is UB there). */
   getVifCnt(vifi: number): VifCount {
     if (vifi >= this.numVifs) fail('EINVAL', `vif ${vifi} is beyond numvifs (${this.numVifs})`);
+    this.outside?.fold(); // forwarding workers' counts too
     return { icount: this.vifPktIn[vifi], ocount: this.vifPktOut[vifi], ibytes: this.vifBytesIn[vifi], obytes: this.vifBytesOut[vifi] };
   }
 

@@ -149,6 +149,7 @@ export class Inet6Engine extends MrouteEngine {
 
   getMifCnt(mifi: number): { icount: number; ocount: number; ibytes: number; obytes: number } {
     if (mifi >= this.numVifs) fail('EINVAL', `mif ${mifi} is beyond nummifs (${this.numVifs})`);
+    this.outside?.fold(); // forwarding workers' counts too
     return { icount: this.vifPktIn[mifi], ocount: this.vifPktOut[mifi], ibytes: this.vifBytesIn[mifi], obytes: this.vifBytesOut[mifi] };
   }
 

@@ -186,6 +186,13 @@ export class WorkerCounters implements OutsideEntryCounters {
     }
   }
 
+  /** packets workers forwarded themselves, all workers */
+  forwarded(): number {
+    let n = 0;
+    for (const w of this.workers) n += w.small[WC_FORWARDED];
+    return n;
+  }
+
   /** packets workers handed to the control thread, all workers */
   punted(): number {
     let n = 0;

@@ -9,6 +9,7 @@ import type { RouterCore } from './core.js';
 import type { Family, Stats } from './api.js';
 
 export function statsOf(core: RouterCore, family: Family): Stats {
+  core.workers.fold();
   const f = core.fam(family);
   const e = f.engine;
   const out: Stats = {};
@@ -21,6 +22,13 @@ export function statsOf(core: RouterCore, family: Family): Stats {
   // the cap FreeBSD does not have, beside what it turned away (pkt_miss_cap)
   out.pending_limit = e.pendingLimit;
   if (family === 'inet') out.bw_records_delivered = core.inet.meters.recordsDelivered;
+  if (core.workers.count > 0) {
+    // what the forwarding workers decided themselves, and what they left to the engine here
+    const wc = core.workers.shares.counters[family === 'inet' ? 0 : 1];
+    out.workers = core.workers.count;
+    out.pkt_worker_forwarded = wc.forwarded();
+    out.pkt_worker_to_control = wc.punted();
+  }
   return Object.assign(out, linkRxStats(core.vifLinks[family], (l) => core.workers.counting(l)));
 }
 

@@ -11,6 +11,7 @@ import type { EntryRates } from './stats.js';
 import type { BwMeterInfo, CapturedPacket, Family, MfcInfo, MrtStatus, PendingInfo, VifInfo } from './api.js';
 
 export function vifInfo(core: RouterCore, family: Family, v: number): VifInfo {
+  core.workers.fold();
   const e = core.engine(family);
   const link = core.vifLinks[family][v];
   const register = e.vifIsRegister[v] === 1;
@@ -27,7 +28,7 @@ export function vifInfo(core: RouterCore, family: Family, v: number): VifInfo {
     pktsOut: e.vifPktOut[v],
     bytesIn: e.vifBytesIn[v],
     bytesOut: e.vifBytesOut[v],
-    txDropped: link ? link.counters.txDropped : 0,
+    txDropped: link ? core.workers.counting(link)(link.counters).txDropped : 0,
     ...(link ? { rx: linkRx(link, core.workers.counting(link)) } : {}),
   };
 }

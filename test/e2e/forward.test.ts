@@ -77,12 +77,16 @@ const why = skipReason();
 // packet-xdp: the packet links with their opt-in XDP input (MRSH_PACKET_XDP=1): multicast
 // data reaches mrsh through an AF_XDP socket with busy polling, the rest through the packet
 // socket; everything asserted below must hold the same.
-for (const variant of ['packet', 'packet-xdp', 'tun'] as const) {
+// packet-workers: the same over `mrt workers 2` (src/router/workers.ts): two forwarding
+// threads whose fanout sockets take the input; everything asserted must hold the same, and
+// the workers must have forwarded packets themselves.
+for (const variant of ['packet', 'packet-xdp', 'tun', 'packet-workers'] as const) {
   const kind = variant === 'tun' ? 'tun' : 'packet';
   const xdp = variant === 'packet-xdp';
-  const title = variant === 'tun' ? 'TUN' : xdp ? 'veth + AF_XDP input (XDP) + AF_PACKET' : 'veth + AF_PACKET';
+  const workers = variant === 'packet-workers' ? 2 : 0;
+  const title = variant === 'tun' ? 'TUN' : xdp ? 'veth + AF_XDP input (XDP) + AF_PACKET' : workers ? 'veth + AF_PACKET, 2 forwarding workers' : 'veth + AF_PACKET';
   describe(`end to end over ${title} links`, { concurrency: false }, () => {
-    const ns = new Netns(`mrsh-e-${process.pid}-${xdp ? 'x' : kind[0]}`);
+    const ns = new Netns(`mrsh-e-${process.pid}-${xdp ? 'x' : workers ? 'w' : kind[0]}`);
     let S = '';
     let R = '';
     const O: string[] = [];
@@ -99,6 +103,7 @@ for (const variant of ['packet', 'packet-xdp', 'tun'] as const) {
       for (let i = 1; i <= 3; i++) O.push(ns.add(`o${i}`));
       router = new RouterChild(R, xdp ? { MRSH_PACKET_XDP: '1' } : { MRSH_PACKET_XDP: '0' });
       await router.ready;
+      if (workers) await router.must(`mrt workers ${workers}`);
       await router.must('mrt init ipv4');
       await router.must('mrt init ipv6');
       if (kind === 'packet') {
@@ -209,6 +214,14 @@ for (const variant of ['packet', 'packet-xdp', 'tun'] as const) {
         e = await entry();
         assert.equal(e.wrongIf, 3);
         assert.equal(e.packets, held + 7);
+        if (workers) {
+          // the flow after the entry was made went through the workers themselves
+          const st = (await r.must(`!json stats ${fam === 4 ? 'inet' : 'inet6'}`)) as Record<string, number>;
+          assert.equal(st.workers, workers);
+          assert.ok(st.pkt_worker_forwarded >= 6, `workers forwarded ${st.pkt_worker_forwarded}`);
+          // held packets are in the ledger as held (miss_queued), the 7 after the entry as forwarded
+          assert.equal(st.pkt_forwarded, 7, 'the ledger counts every forwarded packet once, wherever it was decided');
+        }
         const ups2 = (await r.must('!json upcalls')) as { type: string; group: string }[];
         assert.ok(ups2.some((u) => u.type === 'WRONGVIF' && u.group === G), 'WRONGVIF reported');
         for (const x of rx) x.stop();
