@@ -1,7 +1,7 @@
 // The mrsh side of the forwarding benchmark, run inside the router namespace:
 //   ip netns exec NS taskset -c 0 node --import tsx bench/lib/mrsh-forwarder.ts \
 //     --impl router|relay --kind packet|tun --iif r0 --oifs r1,r2,r3 \
-//     --source S --group-base G --groups N [--iif-addr A/len]
+//     --source S --group-base G --groups N [--iif-addr A/len] [--workers N]
 // impl router: the real Router (src/router/router.ts) with vifs and (S,G) MFC entries.
 // impl relay:  links only - every IPv4 datagram from iif goes to every oif with TTL and
 //              header checksum patched in place - the ceiling the links allow.
@@ -20,6 +20,8 @@ interface Args {
   groupBase: string;
   groups: number;
   iifAddr: string | null;
+  /** forwarding worker threads (mrt workers) */
+  workers: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -38,6 +40,7 @@ function parseArgs(argv: string[]): Args {
     groupBase: get('group-base', '239.1.0.0'),
     groups: Number(get('groups', '1')),
     iifAddr: argv.includes('--iif-addr') ? get('iif-addr') : null,
+    workers: Number(get('workers', '0')),
   };
 }
 
@@ -52,6 +55,7 @@ interface RouterLike {
   listVifs(family: 'inet'): unknown[];
   stats(family: 'inet'): Record<string, number>;
   close(): Promise<void>;
+  setWorkers(n: number): Promise<void>;
 }
 
 const routerPath = fileURLToPath(new URL('../../src/router/router.ts', import.meta.url));
@@ -68,6 +72,7 @@ async function runRouter(a: Args): Promise<() => Promise<object>> {
   const spec = '../../src/router/router.js';
   const mod = (await import(spec)) as { Router: { create(): Promise<RouterLike> } };
   const router = await mod.Router.create();
+  if (a.workers > 0) await router.setWorkers(a.workers);
   router.mrtInit('inet');
   await router.addVif({ family: 'inet', index: 0, link: { kind: a.kind, name: a.iif } });
   for (let i = 0; i < a.oifs.length; i++) {

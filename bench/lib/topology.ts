@@ -56,8 +56,9 @@ function addNs(name: string): void {
   inNs(name, 'sysctl', ['-qw', 'net.ipv4.igmp_max_memberships=2048']);
 }
 
-function veth(nsA: string, a: string, nsB: string, b: string): void {
-  sh('ip', ['link', 'add', a, 'netns', nsA, 'type', 'veth', 'peer', 'name', b, 'netns', nsB]);
+function veth(nsA: string, a: string, nsB: string, b: string, queues = 1): void {
+  const q = queues > 1 ? ['numrxqueues', String(queues), 'numtxqueues', String(queues)] : [];
+  sh('ip', ['link', 'add', a, 'netns', nsA, ...q, 'type', 'veth', 'peer', 'name', b, 'netns', nsB, ...q]);
   inNs(nsA, 'ip', ['link', 'set', a, 'up']);
   inNs(nsB, 'ip', ['link', 'set', b, 'up']);
 }
@@ -71,6 +72,8 @@ export interface TopologyOptions {
   /** run the receivers' input on this CPU (threaded NAPI, see napiOn) instead of the
    * sending one's - the router's - core */
   receiversCpu?: string;
+  /** rx and tx queues of the sender's veth pair (s0, r0) */
+  inputQueues?: number;
 }
 
 export function buildTopology(prefix = `mrsh-b-${process.pid}`, receivers = 3, opts: TopologyOptions = {}): Topology {
@@ -85,7 +88,7 @@ export function buildTopology(prefix = `mrsh-b-${process.pid}`, receivers = 3, o
   };
   try {
     for (const ns of [t.sender, t.router, ...t.receivers]) addNs(ns);
-    veth(t.sender, 's0', t.router, 'r0');
+    veth(t.sender, 's0', t.router, 'r0', opts.inputQueues ?? 1);
     inNs(t.sender, 'ip', ['addr', 'add', '192.0.2.1/24', 'dev', 's0']);
     inNs(t.router, 'ip', ['addr', 'add', '192.0.2.2/24', 'dev', 'r0']);
     t.receivers.forEach((ns, i) => {

@@ -86,10 +86,13 @@ function onBatch(h: Held) {
 async function open(spec: WorkerLinkSpec): Promise<Link> {
   if (spec.kind === 'tun') {
     const { openTunLink } = await import('../dataplane/links/tun.js');
-    return openTunLink(spec.name, { multiQueue: true } as never);
+    return openTunLink(spec.name, { multiQueue: true });
   }
   const { openPacketLink } = await import('../dataplane/links/packet.js');
-  return openPacketLink(spec.name, { fanout: { group: spec.fanoutGroup }, ...(spec.xdpQueues ? { xdp: true, xdpQueues: spec.xdpQueues } : {}) } as never);
+  // XDP only on the queues given (never from the environment's default), and the host
+  // bypass is the control thread's link's to attach, once
+  const xdp = spec.xdpQueues !== undefined ? { xdp: true, xdpQueues: spec.xdpQueues } : { xdp: false };
+  return openPacketLink(spec.name, { fanout: { group: spec.fanoutGroup }, hostBypass: false, ...xdp });
 }
 
 /** the kernel's drop counters of this worker's sockets, read once a second (a syscall each) */

@@ -149,11 +149,11 @@ export async function openLinkDefault(spec: LinkSpec, local: string | undefined,
     if (spec.kind === 'tun') {
       const { openTunLink } = await import('../dataplane/links/tun.js');
       // with workers: a multi-queue device, this queue one of several
-      return await openTunLink(spec.name, { addrs4: local ? [local] : [], ...(opts.workers ? { multiQueue: true } : {}) } as never);
+      return await openTunLink(spec.name, { addrs4: local ? [local] : [], ...(opts.workers ? { multiQueue: true } : {}) });
     }
     const { openPacketLink } = await import('../dataplane/links/packet.js');
     // with workers their sockets receive (and take the XDP queues); this one only sends
-    if (opts.workers) return await openPacketLink(spec.name, { receive: false } as never);
+    if (opts.workers) return await openPacketLink(spec.name, { receive: false });
     const link = await openPacketLink(spec.name, spec.xdp ? { xdp: true } : {});
     if (spec.xdp && !link.xdp) {
       // asked for by name: refuse rather than run on the slower path unannounced
