@@ -189,6 +189,8 @@ int xsk_prog_load(int map_fd, char *log, size_t logcap);
  * out: its length, or -E2BIG. */
 struct sock_filter;
 int fanout_prog_build(struct sock_filter *out, int cap);
+/* The steering program of a multi-queue TUN device (the same hash): its fd, or -errno. */
+int tun_steer_prog_load(char *log, size_t logcap);
 union bpf_attr;
 int bpf_sys(int cmd, union bpf_attr *a);
 
