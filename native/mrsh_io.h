@@ -124,6 +124,11 @@ static inline uint8_t *send_datagram(const send_args *a, int i) {
   return a->spans[bi].data + off;
 }
 
+/* ---- mrsh_io.c: the module ---- */
+/* fd, handed to JS by an open call, is closed with this thread's environment unless JS
+ * closes it first (close()). */
+void track_fd(napi_env env, int fd);
+
 /* ---- mrsh_netns.c: network namespaces, interface information ---- */
 typedef struct {
   int self_fd;

@@ -97,6 +97,7 @@ napi_value js_open_tun(napi_env env, napi_callback_info info) {
     close(fd);
     return throw_napi_failed(env, "openTun");
   }
+  track_fd(env, fd);
   return obj;
 }
 

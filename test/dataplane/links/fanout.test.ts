@@ -108,6 +108,28 @@ describe('packet fanout: (S,G) flows split across the links of a group', { skip:
     }
   });
 
+  it('a worker that ends without closing its link leaves the group: the other member gets every flow', async () => {
+    const w = new LinkWorker();
+    workers.push(w);
+    await w.call({ op: 'openPacket', name: 'r0', opts: { netns: R, fanout: { group: 12 } } });
+    await w.call({ op: 'start' });
+    const got = collect(await open({ fanout: { group: 12 } }));
+    const f = { ...v4, tag: 'dw' };
+    sendFlows(A, f);
+    const flows = f.sources.length * f.groups.length;
+    let rep = await w.report();
+    const end = Date.now() + 5000;
+    while (marks(rep.received, f) + marks(got, f) < flows && Date.now() < end) rep = await w.report();
+    assert.ok(marks(rep.received, f) > 0 && marks(got, f) > 0, 'both members had flows');
+    await w.terminate();
+    workers.splice(workers.indexOf(w), 1);
+    const g = { ...v4, tag: 'dx' };
+    sendFlows(A, g);
+    assert.ok(await until(() => marks(got, g) >= flows, 5000), `the remaining member gets every flow (${marks(got, g)} of ${flows})`);
+    assert.equal(got.filter((s) => s.includes(' dx-')).length, flows * (PER_FLOW + 1));
+    await closeAll();
+  });
+
   it('receive: false: a send-only link that delivers nothing and sends to the peer', async () => {
     const tx = await open({ receive: false });
     const rxAll = collect(await open({}));

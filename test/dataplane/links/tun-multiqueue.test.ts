@@ -104,4 +104,24 @@ describe('multi-queue TUN: (S,G) flows split across queues', { skip: why ?? fals
     links.splice(links.indexOf(mq), 1);
     assert.ok(!present());
   });
+
+  it('a worker that ends without closing its queue detaches it: the other queue gets every flow', async () => {
+    const w = new LinkWorker();
+    workers.push(w);
+    await w.call({ op: 'openTun', name: dev, opts: { netns: T, multiQueue: true, ...addrs } });
+    await w.call({ op: 'start' });
+    const q = await open({ multiQueue: true });
+    deepQueues();
+    const got = collect(q);
+    await w.terminate();
+    workers.splice(workers.indexOf(w), 1);
+    assert.match(nsExec(T, 'ip', ['-d', 'link', 'show', dev]), /numqueues 1 /, 'one queue left');
+    const f = { ...v4, tag: 'dq' };
+    sendFlows(T, f, v4.sources[0]!);
+    assert.ok(await until(() => marks(got, f) >= 24, 5000), `every flow on the queue left (${marks(got, f)})`);
+    assert.equal(got.filter((s) => s.includes(' dq-')).length, 24 * 21);
+    await q.close();
+    links.splice(links.indexOf(q), 1);
+    assert.ok(!present());
+  });
 });
