@@ -43,7 +43,9 @@ describe('multi-queue TUN: (S,G) flows split across queues', { skip: why ?? fals
   };
   // each queue's ring holds txqueuelen datagrams: room for a whole round of flows, so a
   // reader that falls behind on a busy machine loses none
-  const deepQueues = (): void => nsExec(T, 'ip', ['link', 'set', dev, 'txqueuelen', '4096']);
+  const deepQueues = (): void => {
+    nsExec(T, 'ip', ['link', 'set', dev, 'txqueuelen', '4096']);
+  };
   const present = (): boolean => new RegExp(`${dev}:`).test(nsExec(T, 'ip', ['link', 'show']));
 
   it('two queues of one device: every datagram read once, each (S,G) on one queue, both queues used', async () => {
