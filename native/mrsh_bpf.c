@@ -329,3 +329,49 @@ int fanout_prog_build(struct sock_filter *out, int cap) {
   memcpy(out, a.ins, sizeof a.ins[0] * (size_t)a.n);
   return a.n;
 }
+
+/* ---- TUN multi-queue steering (TUNSETSTEERINGEBPF) ----
+ * Without a program the kernel picks the queue of a datagram the host sends into a
+ * multi-queue TUN device by its symmetric flow hash, ports included, or by the queue that
+ * last wrote that flow (tun_automq_select_queue, drivers/net/tun.c): an (S,G) with many
+ * ports would be spread over the queues. This socket filter program returns fanout_prog's
+ * hash of the IP source and destination instead (the kernel takes it modulo the queue
+ * count). A TUN device has no link-layer header: skb->data is the IP header. The result is
+ * kept to 16 bits, which is what the kernel uses. */
+static void tun_steer_prog(bpf_asm *a) {
+  int v4 = new_label(a), v6 = new_label(a), mix = new_label(a);
+  emit(a, I_MOV64_REG(BPF_REG_6, BPF_REG_1)); /* LD_ABS reads the skb in R6 */
+  emit(a, I_LD_ABS(BPF_B, 0));
+  emit(a, I_INS(BPF_ALU | BPF_RSH | BPF_K, BPF_REG_0, 0, 0, 4)); /* IP version */
+  emit_to(a, I_JMP32_IMM(BPF_JEQ, BPF_REG_0, 4), v4);
+  emit_to(a, I_JMP32_IMM(BPF_JEQ, BPF_REG_0, 6), v6);
+  emit(a, I_MOV64_IMM(BPF_REG_0, 0));
+  emit(a, I_EXIT());
+  place(a, v4);
+  emit(a, I_LD_ABS(BPF_W, 12));
+  emit(a, I_MOV32_REG(BPF_REG_7, BPF_REG_0)); /* R7 survives LD_ABS */
+  emit(a, I_LD_ABS(BPF_W, 16));
+  emit(a, I_INS(BPF_ALU | BPF_XOR | BPF_X, BPF_REG_0, BPF_REG_7, 0, 0));
+  emit_to(a, I_JA(), mix);
+  place(a, v6);
+  emit(a, I_LD_ABS(BPF_W, 8));
+  emit(a, I_MOV32_REG(BPF_REG_7, BPF_REG_0));
+  for (int off = 12; off < 40; off += 4) {
+    emit(a, I_LD_ABS(BPF_W, off));
+    emit(a, I_INS(BPF_ALU | BPF_XOR | BPF_X, BPF_REG_7, BPF_REG_0, 0, 0));
+  }
+  emit(a, I_MOV32_REG(BPF_REG_0, BPF_REG_7));
+  place(a, mix);
+  emit(a, I_INS(BPF_ALU | BPF_MUL | BPF_K, BPF_REG_0, 0, 0, (int32_t)0x9e3779b1u));
+  emit(a, I_MOV32_REG(BPF_REG_1, BPF_REG_0));
+  emit(a, I_INS(BPF_ALU | BPF_RSH | BPF_K, BPF_REG_1, 0, 0, 16));
+  emit(a, I_INS(BPF_ALU | BPF_XOR | BPF_X, BPF_REG_0, BPF_REG_1, 0, 0));
+  emit(a, I_AND32_IMM(BPF_REG_0, 0xffff));
+  emit(a, I_EXIT());
+}
+
+int tun_steer_prog_load(char *log, size_t logcap) {
+  bpf_asm a = {0};
+  tun_steer_prog(&a);
+  return prog_load(&a, BPF_PROG_TYPE_SOCKET_FILTER, 0, "mrsh_tun_steer", log, logcap);
+}

@@ -124,6 +124,11 @@ static inline uint8_t *send_datagram(const send_args *a, int i) {
   return a->spans[bi].data + off;
 }
 
+/* ---- mrsh_io.c: the module ---- */
+/* fd, handed to JS by an open call, is closed with this thread's environment unless JS
+ * closes it first (close()). */
+void track_fd(napi_env env, int fd);
+
 /* ---- mrsh_netns.c: network namespaces, interface information ---- */
 typedef struct {
   int self_fd;
@@ -189,6 +194,8 @@ int xsk_prog_load(int map_fd, char *log, size_t logcap);
  * out: its length, or -E2BIG. */
 struct sock_filter;
 int fanout_prog_build(struct sock_filter *out, int cap);
+/* The steering program of a multi-queue TUN device (the same hash): its fd, or -errno. */
+int tun_steer_prog_load(char *log, size_t logcap);
 union bpf_attr;
 int bpf_sys(int cmd, union bpf_attr *a);
 

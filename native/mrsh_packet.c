@@ -156,6 +156,8 @@ napi_value js_open_packet(napi_env env, napi_callback_info info) {
     close(fd);
     return throw_napi_failed(env, "openPacket");
   }
+  track_fd(env, fd);
+  track_fd(env, x.bypass_fd);
   return obj;
 }
 

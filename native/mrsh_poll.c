@@ -18,9 +18,21 @@ typedef struct {
 
 static void poller_closed(uv_handle_t *h) { free(h->data); }
 
+/* The thread's environment is going (a worker ending) with the poll still active: close
+ * the handle, which Node requires of every handle before it closes the thread's loop
+ * (else it aborts the process). No JS then: the references go with the environment. */
+static void poller_env_gone(void *arg) {
+  poller *p = arg;
+  if (p->stopped) return;
+  p->stopped = 1;
+  uv_poll_stop(&p->poll);
+  uv_close((uv_handle_t *)&p->poll, poller_closed);
+}
+
 static void poller_stop(poller *p) {
   if (p->stopped) return;
   p->stopped = 1;
+  napi_remove_env_cleanup_hook(p->env, poller_env_gone, p);
   uv_poll_stop(&p->poll);
   napi_async_destroy(p->env, p->actx);
   napi_delete_reference(p->env, p->cb);
@@ -80,6 +92,7 @@ napi_value js_poll_start(napi_env env, napi_callback_info info) {
   NAPI_OK(napi_create_reference(env, argv[1], 1, &p->cb));
   NAPI_OK(napi_create_string_utf8(env, "mrsh_io.poll", NAPI_AUTO_LENGTH, &name));
   NAPI_OK(napi_async_init(env, obj, name, &p->actx));
+  NAPI_OK(napi_add_env_cleanup_hook(env, poller_env_gone, p));
   r = uv_poll_start(&p->poll, UV_READABLE, on_poll);
   if (r < 0) {
     poller_stop(p);

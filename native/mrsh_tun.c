@@ -9,19 +9,38 @@
 #include <sys/socket.h>
 #include <linux/if_tun.h>
 
+#define TUN_MQ 1 /* openTun flags: IFF_MULTI_QUEUE, a queue of its own for each open */
+
 /* Open the device (its name into real), set mtu (if > 0) and bring it up: the fd, or
- * -errno with *step naming what failed. */
-static int tun_open(const char *name, int32_t mtu, char *real, const char **step) {
+ * -errno with *step naming what failed. With TUN_MQ the device is multi-queue: opening an
+ * existing one attaches another queue (TUNSETIFF with the same name and flags on a new
+ * fd), and the queue of what the host sends is chosen by (S,G) (mrsh_bpf.c's
+ * tun_steer_prog, set from every queue: the device keeps one). */
+static int tun_open(const char *name, int32_t mtu, int32_t flags, char *real, const char **step) {
   *step = "open /dev/net/tun";
   int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC), s = -1;
   if (fd < 0) return -errno;
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI | ((flags & TUN_MQ) ? IFF_MULTI_QUEUE : 0);
   snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
-  *step = "TUNSETIFF";
+  *step = (flags & TUN_MQ) ? "TUNSETIFF (multi-queue: an existing device must be multi-queue too)" : "TUNSETIFF";
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) goto fail;
   snprintf(real, IFNAMSIZ + 1, "%s", ifr.ifr_name);
+  if (flags & TUN_MQ) {
+    *step = "BPF_PROG_LOAD(tun steering)";
+    int p = tun_steer_prog_load(NULL, 0);
+    if (p < 0) {
+      errno = -p;
+      goto fail;
+    }
+    *step = "TUNSETSTEERINGEBPF";
+    int r = ioctl(fd, TUNSETSTEERINGEBPF, &p);
+    int e = errno;
+    close(p); /* the device holds it */
+    errno = e;
+    if (r < 0) goto fail;
+  }
   *step = "socket";
   if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0) goto fail;
   if (mtu > 0) {
@@ -45,13 +64,14 @@ fail:;
   return -e;
 }
 
-/* openTun(name, mtu, netns|null) -> {fd, name, created, ifindex, mtu, mac, addrs4, addrs6} */
+/* openTun(name, mtu, netns|null, flags?) -> {fd, name, created, ifindex, mtu, mac, addrs4,
+ * addrs6}; flags TUN_MQ (1): multi-queue, another queue if the device exists */
 napi_value js_open_tun(napi_env env, napi_callback_info info) {
-  NAPI_ARGS(3);
+  NAPI_ARGS(4);
   char name[IFNAMSIZ + 1], ns[NETNS_MAX], real[IFNAMSIZ + 1];
-  int32_t mtu = 0;
-  const char *usage = "openTun(name, mtu, netns?)";
-  if (argc < 2 || get_i32(env, argv[1], &mtu) < 0) {
+  int32_t mtu = 0, flags = 0;
+  const char *usage = "openTun(name, mtu, netns?, flags?)";
+  if (argc < 2 || get_i32(env, argv[1], &mtu) < 0 || (argc > 3 && !is_nullish(env, argv[3]) && get_i32(env, argv[3], &flags) < 0)) {
     napi_throw_type_error(env, NULL, usage);
     return NULL;
   }
@@ -62,7 +82,7 @@ napi_value js_open_tun(napi_env env, napi_callback_info info) {
   /* an existing device (made persistent by `ip tuntap add`) is attached to and left in place */
   int created = name[0] == 0 || if_nametoindex(name) == 0;
   const char *step;
-  int fd = tun_open(name, mtu, real, &step);
+  int fd = tun_open(name, mtu, flags, real, &step);
   if (fd < 0) {
     ns_leave(&g);
     return throw_errno(env, step, -fd);
@@ -77,6 +97,7 @@ napi_value js_open_tun(napi_env env, napi_callback_info info) {
     close(fd);
     return throw_napi_failed(env, "openTun");
   }
+  track_fd(env, fd);
   return obj;
 }
 

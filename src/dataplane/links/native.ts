@@ -36,6 +36,9 @@ export interface NativePacket extends NativeIfInfo {
 /** Opaque owner of a packet socket's ring mapping (receive and/or transmit ring). */
 export type PacketRing = object;
 
+/** openTun flags (native/mrsh_tun.c) */
+export const TUN_MQ = 1;
+
 /** openPacket flags (native/mrsh_packet.c PKT_*) */
 export const PKT_QDISC_BYPASS = 1;
 export const PKT_RX_RING = 2;
@@ -62,7 +65,8 @@ export type PollHandle = object;
 
 export interface NativeIo {
   ifInfo(name: string, netns: string | null): NativeIfInfo;
-  openTun(name: string, mtu: number, netns: string | null): NativeTun;
+  /** flags TUN_MQ: multi-queue (IFF_MULTI_QUEUE); an existing device gets another queue */
+  openTun(name: string, mtu: number, netns: string | null, flags?: number): NativeTun;
   /** fanoutGroup 1..65535 joins this process's fanout group of that number on the interface (0: none) */
   openPacket(ifname: string, netns: string | null, flags?: number, fanoutGroup?: number): NativePacket;
   /** count of datagrams read, or -errno when nothing was read because of an error */

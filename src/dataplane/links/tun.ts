@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { FdLink, RX_SLOTS, slotSizeFor } from './fd-link.js';
 import type { Link } from './link.js';
-import { requireNative, type NativeIo, type NativeTun } from './native.js';
+import { TUN_MQ, requireNative, type NativeIo, type NativeTun } from './native.js';
 
 const run = promisify(execFile);
 
@@ -16,6 +16,16 @@ export interface TunLinkOptions {
   addrs6?: string[];
   /** Named network namespace (/run/netns/NAME) to create the device in. */
   netns?: string;
+  /**
+   * A multi-queue device (IFF_MULTI_QUEUE): each link opened on it is a queue of its own
+   * (one per worker thread), and opening the name again attaches another queue. What the
+   * host sends into the device goes to one queue by a hash of its IP source and
+   * destination only (a steering program, native/mrsh_bpf.c; without it Linux would hash
+   * the ports too), so an (S,G) stays on one queue; the kernel takes the hash modulo the
+   * queue count, so a queue added or closed moves flows. The device goes with its last
+   * queue (unless persistent). Every open of the name must ask for it alike.
+   */
+  multiQueue?: boolean;
 }
 
 class TunLink extends FdLink {
@@ -97,7 +107,7 @@ async function ip(netns: string | null, args: string[]): Promise<void> {
 export async function openTunLink(name: string, opts: TunLinkOptions = {}): Promise<Link> {
   const io = requireNative();
   const netns = opts.netns ?? null;
-  const dev = io.openTun(name, opts.mtu ?? 0, netns);
+  const dev = io.openTun(name, opts.mtu ?? 0, netns, opts.multiQueue ? TUN_MQ : 0);
   try {
     // Addresses need netlink; `ip` speaks it and is everywhere TUN is.
     for (const a of opts.addrs4 ?? []) await ip(netns, ['addr', 'add', withPrefix(a, 32), 'dev', dev.name]);

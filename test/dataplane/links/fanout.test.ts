@@ -1,111 +1,16 @@
 // PACKET_FANOUT: packet links of one group on one interface share its input, every
 // datagram of an (S,G) to the same member whatever its ports (native/mrsh_fanout.c and the
 // fanout program in native/mrsh_bpf.c). Real UDP sockets in the peer namespace send 24
-// (S,G) flows, each datagram of a flow from one of several sockets (source ports) to its
-// own destination port; each flow ends with a marker, so a member has read all of a flow
-// once it has read the flow's marker (one veth queue: the frames stay in order).
+// (S,G) flows (flows.ts); one veth queue keeps each member's frames in order.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { openPacketLink } from '../../../src/dataplane/links/packet.js';
-import type { Link, RxBatch } from '../../../src/dataplane/links/link.js';
-import { Netns, buildUdp, nsExec, skipReason, udpPayload, udpReceive, until } from './helpers.js';
+import type { Link } from '../../../src/dataplane/links/link.js';
+import { Netns, buildUdp, nsExec, skipReason, udpReceive, until } from './helpers.js';
+import { PER_FLOW, checkSplit, collect, marks, sendFlows as sendFrom, type Flows } from './flows.js';
 import { LinkWorker } from './worker-client.js';
 
-const PER_FLOW = 20;
-
-// argv: fam, ifc (v4: address of the interface, v6: its name), sources (comma list),
-// groups (comma list), per-flow count, base port, tag. Every (source, group) is a flow;
-// datagram i of a flow goes from socket i % 4 of its source to port base + i, then the
-// flow's marker "<tag>-mark" to port base + 999. Exits once all were sent.
-const FLOWS_SENDER = `
-const dgram = require('node:dgram');
-const [fam, ifc, srcs, grps, per, base, tag] = process.argv.slice(1);
-const sources = srcs.split(','), groups = grps.split(',');
-const socks = [];
-let bound = 0;
-for (const s of sources) for (let k = 0; k < 4; k++) {
-  const u = dgram.createSocket(fam === '6' ? 'udp6' : 'udp4');
-  socks.push({ s, u });
-  u.bind(0, s, () => {
-    u.setMulticastInterface(fam === '6' ? '::%' + ifc : ifc);
-    u.setMulticastTTL(8);
-    if (++bound === sources.length * 4) go();
-  });
-}
-function go() {
-  const jobs = [];
-  for (let si = 0; si < sources.length; si++) for (const g of groups) {
-    for (let i = 0; i < Number(per); i++) jobs.push([socks[si * 4 + (i % 4)].u, g, Number(base) + i, tag + '-' + i]);
-  }
-  for (let si = 0; si < sources.length; si++) for (const g of groups) jobs.push([socks[si * 4].u, g, Number(base) + 999, tag + '-mark']);
-  let left = jobs.length;
-  // one at a time: the frames leave (and arrive) in this order
-  const next = () => {
-    const j = jobs.shift();
-    if (!j) return;
-    j[0].send(Buffer.from(j[3]), j[2], j[1], (err) => {
-      if (err) { console.error(err.message); process.exit(1); }
-      if (--left === 0) process.exit(0);
-      next();
-    });
-  };
-  next();
-}
-`;
-
-/** "src dst dport payload" of the UDP datagrams a link receives */
-function collect(l: Link): string[] {
-  const got: string[] = [];
-  l.start((b: RxBatch) => {
-    for (let i = 0; i < b.count; i++) {
-      const d = b.buf.subarray(b.offsets[i]!, b.offsets[i]! + b.lengths[i]!);
-      const v = d[0]! >> 4;
-      if ((v === 4 && d[9] === 17) || (v === 6 && d[6] === 17)) {
-        const u = udpPayload(d);
-        got.push(`${u.src} ${u.dst} ${u.dport} ${u.payload}`);
-      }
-    }
-  });
-  return got;
-}
-
-interface Flows {
-  fam: 4 | 6;
-  sources: string[];
-  groups: string[];
-  base: number;
-  tag: string;
-}
-
-function sendFlows(A: string, f: Flows): void {
-  const ifc = f.fam === 4 ? '192.0.2.1' : 'a0';
-  nsExec(A, process.execPath, ['-e', FLOWS_SENDER, String(f.fam), ifc, f.sources.join(','), f.groups.join(','), String(PER_FLOW), String(f.base), f.tag]);
-}
-
-const marks = (got: string[], f: Flows): number => got.filter((s) => s.endsWith(` ${f.tag}-mark`)).length;
-
-/** every datagram once in all, each flow on one member, both members with flows */
-function checkSplit(members: string[][], f: Flows): void {
-  const count = new Map<string, number>();
-  const flowsOf = members.map(() => new Set<string>());
-  members.forEach((got, m) => {
-    for (const s of got) {
-      const [src, dst, port, payload] = s.split(' ');
-      if (!payload!.startsWith(`${f.tag}-`)) continue;
-      count.set(s, (count.get(s) ?? 0) + 1);
-      flowsOf[m]!.add(`${src} ${dst}`);
-      void port;
-    }
-  });
-  const want = f.sources.length * f.groups.length * (PER_FLOW + 1);
-  assert.equal(count.size, want, `every datagram received (${count.size}/${want})`);
-  const dup = [...count].filter(([, n]) => n > 1);
-  assert.deepEqual(dup, [], 'none received twice');
-  const both = [...flowsOf[0]!].filter((k) => flowsOf[1]!.has(k));
-  assert.deepEqual(both, [], 'each (S,G) on one member only, whatever its ports');
-  assert.ok(flowsOf[0]!.size > 0 && flowsOf[1]!.size > 0, `both members got flows (${flowsOf[0]!.size} and ${flowsOf[1]!.size})`);
-  assert.equal(flowsOf[0]!.size + flowsOf[1]!.size, f.sources.length * f.groups.length);
-}
+const sendFlows = (A: string, f: Flows): void => sendFrom(A, f, f.fam === 4 ? '192.0.2.1' : 'a0');
 
 const why = skipReason();
 
@@ -201,6 +106,28 @@ describe('packet fanout: (S,G) flows split across the links of a group', { skip:
       await w.stop();
       workers.splice(workers.indexOf(w), 1);
     }
+  });
+
+  it('a worker that ends without closing its link leaves the group: the other member gets every flow', async () => {
+    const w = new LinkWorker();
+    workers.push(w);
+    await w.call({ op: 'openPacket', name: 'r0', opts: { netns: R, fanout: { group: 12 } } });
+    await w.call({ op: 'start' });
+    const got = collect(await open({ fanout: { group: 12 } }));
+    const f = { ...v4, tag: 'dw' };
+    sendFlows(A, f);
+    const flows = f.sources.length * f.groups.length;
+    let rep = await w.report();
+    const end = Date.now() + 5000;
+    while (marks(rep.received, f) + marks(got, f) < flows && Date.now() < end) rep = await w.report();
+    assert.ok(marks(rep.received, f) > 0 && marks(got, f) > 0, 'both members had flows');
+    await w.terminate();
+    workers.splice(workers.indexOf(w), 1);
+    const g = { ...v4, tag: 'dx' };
+    sendFlows(A, g);
+    assert.ok(await until(() => marks(got, g) >= flows, 5000), `the remaining member gets every flow (${marks(got, g)} of ${flows})`);
+    assert.equal(got.filter((s) => s.includes(' dx-')).length, flows * (PER_FLOW + 1));
+    await closeAll();
   });
 
   it('receive: false: a send-only link that delivers nothing and sends to the peer', async () => {

@@ -52,6 +52,11 @@ export class LinkWorker {
     }
   }
 
+  /** Ends the thread without closing its link first (a worker that dies). */
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+  }
+
   async stop(): Promise<void> {
     if (!this.failure) await this.call({ op: 'close' }).catch(() => {});
     await this.worker.terminate();

@@ -218,4 +218,25 @@ describe('XDP input split across links by rx queue', { skip: why ?? false }, () 
     workers.splice(workers.indexOf(ws[1]!), 1);
     assert.deepEqual(progs(), [], 'detached when the last worker closed');
   });
+
+  it('a worker that ends without closing its link gives its queue back', async () => {
+    const w = new LinkWorker();
+    workers.push(w);
+    await w.call({ op: 'openPacket', name: 'r0', opts: { netns: R, xdp: true, xdpQueues: [0] } });
+    await w.call({ op: 'start' });
+    const l1 = await open({ xdp: true, xdpQueues: [1] });
+    await w.terminate();
+    workers.splice(workers.indexOf(w), 1);
+    assert.equal(progs().length, 1, 'the program stays for the link left');
+    const l0 = await open({ xdp: true, xdpQueues: [0] });
+    assert.equal(l0.xdp, true, 'queue 0 is free again');
+    const got = [collect(l0), collect(l1)];
+    const { tag, before } = send();
+    assert.ok(await until(() => marksOf(got[0]!, tag) + marksOf(got[1]!, tag) >= FLOWS, 5000));
+    const d = delta(before);
+    assert.deepEqual([ofTag(got[0]!, tag).length, ofTag(got[1]!, tag).length], [d[0], d[1]]);
+    await done(l0);
+    await done(l1);
+    assert.deepEqual(progs(), []);
+  });
 });
