@@ -2,7 +2,7 @@
 // The Linux kernel's own multicast forwarding (bench/lib/kernel-mroute.c) is the yardstick;
 // mrsh runs in the router namespace as a child process (bench/lib/mrsh-forwarder.ts) on
 // core 0, the sender and receivers' work on core 1.
-//   node --import tsx bench/forward.ts [--pairs N] [--case 64|1400|1000_groups|100k_groups] [--step SECONDS]
+//   node --import tsx bench/forward.ts [--pairs N] [--case 64|1400|1000_groups|100k_groups|2flows] [--step SECONDS]
 //                                      [--quick] [--relay] [--verbose]
 //                                      [--no-xdp] [--no-host-bypass] [--receivers-off-core]
 // Prints a table and, as its last line, a JSON object of the figures.
@@ -15,6 +15,8 @@
 // `perf stat -C 0` where the machine has a PMU, else core 0's busy time (/proc/stat),
 // softirq included, so the kernel's forwarding is counted. Figures are input packets/s
 // (mean over the three receivers); sizes are IP datagram bytes.
+// 2flows: 64 B, two (S,G) on a 2-queue input veth, kernel then mrsh with 1 and with 2
+// forwarding workers (`mrt workers`), each pair interleaved; mrsh may use both cores there.
 // --relay runs the links-only relay instead of the Router.
 // mrsh's packet links run with their defaults (src/dataplane/links/packet.ts: PACKET_MMAP
 // RX and TX rings, PACKET_QDISC_BYPASS) plus the opt-in host bypass
@@ -50,6 +52,8 @@ const VERBOSE = args.includes('--verbose');
 const ROUTER_CORE = '0';
 const OTHER_CORE = '1';
 const GROUP_BASE = '239.1.0.0';
+/** the first group of a run; the 2-flow case moves it (twoFlowsBase) */
+let groupBase = GROUP_BASE;
 
 interface Run {
   label: string;
@@ -147,7 +151,7 @@ function step(
   const gen = spawnSync(
     'taskset',
     ['-c', OTHER_CORE, 'ip', 'netns', 'exec', senderNs, `${out}/mcgen`, ...senderIf,
-      '--group-base', GROUP_BASE, '--groups', String(groups), '--size', String(size), '--duration', String(secs), '--rate', String(rate)],
+      '--group-base', groupBase, '--groups', String(groups), '--size', String(size), '--duration', String(secs), '--rate', String(rate)],
     { encoding: 'utf8' },
   );
   if (gen.status !== 0) throw new Error(`mcgen failed: ${gen.stderr}`);
@@ -242,7 +246,7 @@ async function kernelRun(t: Topology, size: number, groups: number, start: numbe
   const k = await startReady(
     'taskset',
     ['-c', ROUTER_CORE, 'ip', 'netns', 'exec', t.router, `${out}/kernel-mroute`,
-      '--source', t.senderAddr, '--group-base', GROUP_BASE, '--groups', String(groups), t.iif, ...t.oifs],
+      '--source', t.senderAddr, '--group-base', groupBase, '--groups', String(groups), t.iif, ...t.oifs],
     'kernel-mroute',
   );
   try {
@@ -266,17 +270,19 @@ async function kernelRun(t: Topology, size: number, groups: number, start: numbe
 // mrsh-forwarder.ts); until it exists only the links-only 'relay' can run, and the JSON
 // reports the mrsh_* figures as null.
 // ---------------------------------------------------------------------------------------
-function forwarderArgs(impl: string, kind: string, iif: string, oifs: string[], source: string, groups: number, extra: string[] = []): string[] {
-  return ['-c', ROUTER_CORE, process.execPath, '--import', 'tsx', `${root}bench/lib/mrsh-forwarder.ts`,
+function forwarderArgs(impl: string, kind: string, iif: string, oifs: string[], source: string, groups: number, extra: string[] = [], cores = ROUTER_CORE): string[] {
+  return ['-c', cores, process.execPath, '--import', 'tsx', `${root}bench/lib/mrsh-forwarder.ts`,
     '--impl', impl, '--kind', kind, '--iif', iif, '--oifs', oifs.join(','), '--source', source,
-    '--group-base', GROUP_BASE, '--groups', String(groups), ...extra];
+    '--group-base', groupBase, '--groups', String(groups), ...extra];
 }
 
-async function mrshPacketRun(t: Topology, impl: 'router' | 'relay', size: number, groups: number, start: number): Promise<Run> {
+/** workers: forwarding worker threads (mrt workers); the process may then use both cores */
+async function mrshPacketRun(t: Topology, impl: 'router' | 'relay', size: number, groups: number, start: number, workers = 0): Promise<Run> {
+  const extra = workers > 0 ? ['--workers', String(workers)] : [];
   const f = await startReady(
     'ip',
-    ['netns', 'exec', t.router, 'taskset', ...forwarderArgs(impl, 'packet', t.iif, t.oifs, t.senderAddr, groups)],
-    `mrsh-forwarder (${impl}, packet)`,
+    ['netns', 'exec', t.router, 'taskset', ...forwarderArgs(impl, 'packet', t.iif, t.oifs, t.senderAddr, groups, extra, workers > 0 ? `${ROUTER_CORE},${OTHER_CORE}` : ROUTER_CORE)],
+    `mrsh-forwarder (${impl}, packet${workers ? `, ${workers} workers` : ''})`,
     {
       ...(args.includes('--no-host-bypass') ? {} : { MRSH_PACKET_HOST_BYPASS: process.env.MRSH_PACKET_HOST_BYPASS ?? '1' }),
       ...(args.includes('--no-xdp') ? {} : { MRSH_PACKET_XDP: process.env.MRSH_PACKET_XDP ?? '1' }),
@@ -285,7 +291,7 @@ async function mrshPacketRun(t: Topology, impl: 'router' | 'relay', size: number
   let run: Run | null = null;
   try {
     run = measure(
-      `mrsh ${impl} packet ${size} B, ${groups} group${groups > 1 ? 's' : ''}`,
+      `mrsh ${impl} packet ${size} B, ${groups} group${groups > 1 ? 's' : ''}${workers ? `, ${workers} worker${workers > 1 ? 's' : ''}` : ''}`,
       t.sender,
       ['--if', t.senderAddr],
       t.receivers.map((ns) => ({ ns, dev: 'o0' })),
@@ -336,6 +342,61 @@ async function mrshTunRun(t: Topology, impl: 'router' | 'relay', size: number, g
 }
 
 const summaries: string[] = [];
+
+/**
+ * The first of two consecutive groups whose (S,G) the workers' fanout program
+ * (native/mrsh_bpf.c fanout_prog: (src ^ dst) * 0x9e3779b1, h ^ h >> 16, mod members) gives
+ * to different members of two: so the two flows are one per worker.
+ */
+function twoFlowsBase(source: string): string {
+  const u32 = (a: string): number => a.split('.').reduce((x, y) => x * 256 + Number(y), 0) >>> 0;
+  const member = (s: number, g: number): number => {
+    let h = Math.imul((s ^ g) >>> 0, 0x9e3779b1) >>> 0;
+    h = (h ^ (h >>> 16)) >>> 0;
+    return h % 2;
+  };
+  const s = u32(source);
+  for (let g = u32('239.2.0.0'); ; g++) {
+    if (member(s, g) !== member(s, g + 1)) return [g >>> 24, (g >>> 16) & 255, (g >>> 8) & 255, g & 255].join('.');
+  }
+}
+
+interface TwoFlows {
+  kernel: Run[];
+  one: Run[];
+  two: Run[];
+}
+
+/**
+ * 64 B, 2 (S,G) on a 2-queue input veth: the kernel, then mrsh with 1 and with 2
+ * forwarding workers (taskset to both cores, fanout input, no XDP: one path for both),
+ * interleaved in pairs. The sender shares core 1 with the second worker on this machine.
+ */
+async function twoFlowsRuns(): Promise<TwoFlows> {
+  const t = buildTopology(`mrsh-b2-${process.pid}`, 3, { inputQueues: 2 });
+  const r: TwoFlows = { kernel: [], one: [], two: [] };
+  const saved = { base: groupBase, xdp: process.env.MRSH_PACKET_XDP };
+  groupBase = twoFlowsBase(t.senderAddr);
+  process.env.MRSH_PACKET_XDP = '0';
+  try {
+    let start = START_RATE;
+    for (let p = 0; p < PAIRS; p++) {
+      const k = await kernelRun(t, 64, 2, start);
+      r.kernel.push(k);
+      const m1 = await mrshPacketRun(t, 'router', 64, 2, start, 1);
+      r.one.push(m1);
+      const m2 = await mrshPacketRun(t, 'router', 64, 2, start, 2);
+      r.two.push(m2);
+      start = Math.max(START_RATE, Math.round(Math.min(k.forwardedPps, m1.forwardedPps, m2.forwardedPps) / 2));
+    }
+    return r;
+  } finally {
+    groupBase = saved.base;
+    if (saved.xdp === undefined) delete process.env.MRSH_PACKET_XDP;
+    else process.env.MRSH_PACKET_XDP = saved.xdp;
+    teardown(t);
+  }
+}
 
 const pct = (x: number): string => `${Math.round(x * 100)} %`;
 
@@ -413,6 +474,8 @@ async function main(): Promise<void> {
   } finally {
     cleanup();
   }
+  const only2 = args.includes('--case') ? args[args.indexOf('--case') + 1] === '2flows' : !quick;
+  const two = !nativeWhy && impl === 'router' && only2 ? await twoFlowsRuns() : null;
 
   const real = impl === 'router';
   const med = (xs: number[]): number | null => (xs.length ? spread(xs).median : null);
@@ -440,9 +503,18 @@ async function main(): Promise<void> {
   res.ratio_cpu_time_64 = real && !CYCLES ? med(get('64')?.cost ?? []) : null;
   res.cost_unit = CYCLES ? 'cycles (perf stat -C 0)' : 'core 0 busy ns (/proc/stat; perf: cycles not supported here)';
   res.pairs = PAIRS;
-  // not built yet (#13, workers): said, not left out
-  res.mrsh_1worker_pps_2flows = null;
-  res.mrsh_2workers_pps_2flows = null;
+  // 2 flows on a 2-queue input, 1 and 2 forwarding workers (twoFlowsRuns)
+  res.kernel_pps_2flows = two ? med(peaks(two.kernel)) : null;
+  res.mrsh_1worker_pps_2flows = two ? med(peaks(two.one)) : null;
+  res.mrsh_2workers_pps_2flows = two ? med(peaks(two.two)) : null;
+  const perPair = (a: Run[], b: Run[], f: (x: Run) => number): number[] => a.map((x, i) => f(x) / Math.max(1, f(b[i]!)));
+  const twoSp = two ? { w1: spread(perPair(two.one, two.kernel, (x) => x.forwardedPps)), w2: spread(perPair(two.two, two.kernel, (x) => x.forwardedPps)), sc: spread(perPair(two.two, two.one, (x) => x.forwardedPps)), lf: spread(perPair(two.two, two.one, (x) => Math.max(1, x.lossFreePps))) } : null;
+  res.ratio_1worker_2flows = twoSp ? twoSp.w1.median : null;
+  res.ratio_2workers_2flows = twoSp ? twoSp.w2.median : null;
+  res.scaling_2workers_2flows = twoSp ? twoSp.sc.median : null;
+  res.scaling_2workers_2flows_min = twoSp ? twoSp.sc.min : null;
+  res.scaling_2workers_2flows_max = twoSp ? twoSp.sc.max : null;
+  res.scaling_2workers_2flows_lossfree = twoSp ? twoSp.lf.median : null;
   if (!real) {
     // Links-only ceiling while the Router is not there: reported apart, never as mrsh_*.
     res.relay_packet_pps_64 = med(peaks(get('64')?.mrsh ?? []));
@@ -460,11 +532,21 @@ async function main(): Promise<void> {
     }
   }
   if (tun) console.log(row([tun.label, fmt(tun.offeredPps), fmt(tun.routerRxPps), fmt(tun.forwardedPps), fmt(tun.lossFreePps), pct(tun.routerCoreBusy)]));
+  if (two) {
+    for (let p = 0; p < two.kernel.length; p++) {
+      for (const x of [two.kernel[p], two.one[p], two.two[p]]) {
+        if (x) console.log(row([`${x.label} #${p + 1}`, fmt(x.offeredPps), fmt(x.routerRxPps), fmt(x.forwardedPps), fmt(x.lossFreePps), pct(x.routerCoreBusy)]));
+      }
+    }
+  }
   console.log('\nmrsh / kernel, median of per-pair ratios (min-max):');
   const sp = (xs: number[]): string => (xs.length ? `${fmtSpread(spread(xs))} over ${xs.length}` : '-');
   for (const r of results) {
     const k = spread(peaks(r.kernel));
     console.log(`  ${r.c.key.padEnd(12)} peak ${sp(r.peak)}; loss-free ${sp(r.lossFree)}; cost/packet ${sp(r.cost)}${r.costRates.length ? ` (at ${r.costRates.map(fmt).join(', ')} pps)` : ''}; kernel peak ${fmtSpreadInt(k)}`);
+  }
+  if (twoSp) {
+    console.log(`  2flows       1 worker / kernel ${fmtSpread(twoSp.w1)}; 2 workers / kernel ${fmtSpread(twoSp.w2)}; 2 workers / 1 worker ${fmtSpread(twoSp.sc)} peak, ${fmtSpread(twoSp.lf)} loss-free; kernel peak ${fmtSpreadInt(spread(peaks(two!.kernel)))}`);
   }
   console.log(`  cost unit: ${res.cost_unit}; loss-free: <= ${LOSS_FREE * 100} % lost over a ${STEP_SECS} s step`);
   if (args.includes('--receivers-off-core')) console.log('receivers on core 1: the sender\'s core is the limit; compare core 0 busy at equal offered load (--verbose)');

@@ -78,6 +78,7 @@ export class ForwardingWorkers {
     thread.on('error', (err) => {
       for (const w of h.waits.values()) w.reject(err);
       h.waits.clear();
+      this.keepAlive(h);
       process.emitWarning(`forwarding worker failed: ${err.message}`);
     });
     thread.unref();
@@ -111,6 +112,7 @@ export class ForwardingWorkers {
       case 'error': {
         const w = h.waits.get(`opened:${m.key}`);
         h.waits.delete(`opened:${m.key}`);
+        this.keepAlive(h);
         if (w) w.reject(new Error(m.message));
         else process.emitWarning(`forwarding worker: ${m.message}`);
         return;
@@ -121,15 +123,26 @@ export class ForwardingWorkers {
     }
   }
 
+  /**
+   * A worker keeps the process alive while it has links (it is their input, as a link's own
+   * socket would be without workers) or owes an answer; otherwise it does not.
+   */
+  private keepAlive(h: WorkerHandle): void {
+    if (h.waits.size > 0 || h.counters.size > 0) h.thread.ref();
+    else h.thread.unref();
+  }
+
   private settle(h: WorkerHandle, key: string): void {
     const w = h.waits.get(key);
     h.waits.delete(key);
+    this.keepAlive(h);
     w?.resolve();
   }
 
   private ask(h: WorkerHandle, key: string, msg: ToWorker): Promise<void> {
     return new Promise((resolve, reject) => {
       h.waits.set(key, { resolve, reject });
+      h.thread.ref(); // an answer awaited keeps the process alive
       h.thread.postMessage(msg);
     });
   }
@@ -177,7 +190,15 @@ export class ForwardingWorkers {
   async closeLink(key: string): Promise<void> {
     if (!this.links.has(key)) return;
     this.links.delete(key);
-    await Promise.all(this.workers.filter((h) => h.counters.has(key)).map((h) => this.ask(h, `closed:${key}`, { op: 'close', key }).catch(() => {})));
+    await Promise.all(
+      this.workers
+        .filter((h) => h.counters.has(key))
+        .map(async (h) => {
+          await this.ask(h, `closed:${key}`, { op: 'close', key }).catch(() => {});
+          h.counters.delete(key);
+          this.keepAlive(h);
+        }),
+    );
   }
 
   /** countersOf for a link, as link-rx.ts takes it */
