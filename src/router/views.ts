@@ -23,7 +23,7 @@ export function vifInfo(core: RouterCore, family: Family, v: number): VifInfo {
     threshold: e.vifThreshold[v],
     local: family === 'inet' ? formatIPv4(e.vifLcl[v]) : null,
     remote: family === 'inet' && e.vifRmt[v] !== 0 ? formatIPv4(e.vifRmt[v]) : null,
-    link: link ? { kind: link.kind, name: link.name, ifindex: link.ifindex, ...(link.xdp ? { xdp: true } : {}) } : register ? { kind: 'register', name: core.fam(family).registerName, ifindex: 0 } : null,
+    link: link ? { kind: link.kind, name: link.name, ifindex: link.ifindex, ...(link.xdp || core.workers.hasXdp(link) ? { xdp: true } : {}) } : register ? { kind: 'register', name: core.fam(family).registerName, ifindex: 0 } : null,
     pktsIn: e.vifPktIn[v],
     pktsOut: e.vifPktOut[v],
     bytesIn: e.vifBytesIn[v],

@@ -43,6 +43,8 @@ export class ForwardingWorkers {
   private readonly byIndex = new Map<number, WorkerHandle>();
   /** links that have worker sockets, by key */
   private readonly links = new Map<string, Link>();
+  /** of those, the ones whose input the workers take through XDP */
+  private readonly xdpLinks = new Set<string>();
   private seq = 0;
 
   constructor(private readonly core: RouterCore) {
@@ -159,6 +161,7 @@ export class ForwardingWorkers {
     const queues = spec.kind === 'packet' && spec.xdp ? rxQueues(spec.name) : 0;
     const group = (((process.pid * 31 + link.ifindex) & 0xfffe) | 1) >>> 0;
     this.links.set(key, link);
+    if (queues > 0) this.xdpLinks.add(key);
     try {
       await Promise.all(
         this.workers.map((h, w) => {
@@ -190,6 +193,7 @@ export class ForwardingWorkers {
   async closeLink(key: string): Promise<void> {
     if (!this.links.has(key)) return;
     this.links.delete(key);
+    this.xdpLinks.delete(key);
     await Promise.all(
       this.workers
         .filter((h) => h.counters.has(key))
@@ -199,6 +203,11 @@ export class ForwardingWorkers {
           this.keepAlive(h);
         }),
     );
+  }
+
+  /** whether the link's input is the workers' AF_XDP sockets */
+  hasXdp(link: Link): boolean {
+    return this.xdpLinks.has(`${link.kind}:${link.name}`);
   }
 
   /** countersOf for a link, as link-rx.ts takes it */

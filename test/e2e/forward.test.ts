@@ -80,13 +80,13 @@ const why = skipReason();
 // packet-workers: the same over `mrt workers 2` (src/router/workers.ts): two forwarding
 // threads whose fanout sockets take the input; everything asserted must hold the same, and
 // the workers must have forwarded packets themselves.
-for (const variant of ['packet', 'packet-xdp', 'tun', 'packet-workers'] as const) {
-  const kind = variant === 'tun' ? 'tun' : 'packet';
-  const xdp = variant === 'packet-xdp';
-  const workers = variant === 'packet-workers' ? 2 : 0;
-  const title = variant === 'tun' ? 'TUN' : xdp ? 'veth + AF_XDP input (XDP) + AF_PACKET' : workers ? 'veth + AF_PACKET, 2 forwarding workers' : 'veth + AF_PACKET';
+for (const variant of ['packet', 'packet-xdp', 'tun', 'packet-workers', 'packet-xdp-workers', 'tun-workers'] as const) {
+  const kind = variant.startsWith('tun') ? 'tun' : 'packet';
+  const xdp = variant.startsWith('packet-xdp');
+  const workers = variant.endsWith('-workers') ? 2 : 0;
+  const title = (kind === 'tun' ? 'TUN' : xdp ? 'veth + AF_XDP input (XDP) + AF_PACKET' : 'veth + AF_PACKET') + (workers ? ', 2 forwarding workers' : '');
   describe(`end to end over ${title} links`, { concurrency: false }, () => {
-    const ns = new Netns(`mrsh-e-${process.pid}-${xdp ? 'x' : workers ? 'w' : kind[0]}`);
+    const ns = new Netns(`mrsh-e-${process.pid}-${xdp ? 'x' : kind[0]}${workers ? 'w' : ''}`);
     let S = '';
     let R = '';
     const O: string[] = [];
@@ -110,7 +110,8 @@ for (const variant of ['packet', 'packet-xdp', 'tun', 'packet-workers'] as const
         ns.veth(S, 's0', R, 'r0');
         for (let i = 1; i <= 3; i++) ns.veth(O[i - 1], 'o0', R, `r${i}`);
         for (let i = 0; i <= 3; i++) {
-          await router.must(`vif add ${i} dev r${i}`);
+          // with workers XDP is asked for by name: the workers' sockets take the queues
+          await router.must(`vif add ${i} dev r${i}${xdp && workers ? ' xdp' : ''}`);
           await router.must(`vif add ${i} dev r${i} ipv6`);
         }
         const vifs = (await router.must('!json listVifs inet')) as { link: { xdp?: boolean } | null }[];
