@@ -83,6 +83,12 @@ export class ForwardingWorkers {
       this.keepAlive(h);
       process.emitWarning(`forwarding worker failed: ${err.message}`);
     });
+    thread.on('exit', (code) => {
+      // a worker that ended on its own: nothing it owed will come
+      const err = new Error(`forwarding worker ended (exit code ${code})`);
+      for (const w of h.waits.values()) w.reject(err);
+      h.waits.clear();
+    });
     thread.unref();
     return h;
   }
@@ -166,7 +172,10 @@ export class ForwardingWorkers {
       await Promise.all(
         this.workers.map((h, w) => {
           const wspec: WorkerLinkSpec = { kind: spec.kind as 'packet' | 'tun', name: spec.name, fanoutGroup: group };
-          if (queues > 0) wspec.xdpQueues = Array.from({ length: queues }, (_, q) => q).filter((q) => q % n === w);
+          // worker w reads the rx queues q with q mod n = w; one with none (fewer queues than
+          // workers) has only its fanout socket, which gets what no XDP socket takes
+          const mine = Array.from({ length: queues }, (_, q) => q).filter((q) => q % n === w);
+          if (mine.length > 0) wspec.xdpQueues = mine;
           const counters = newLinkCounterBlock();
           h.counters.set(key, counters);
           return this.ask(h, `opened:${key}`, { op: 'open', key, spec: wspec, counters });

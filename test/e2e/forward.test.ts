@@ -219,7 +219,8 @@ for (const variant of ['packet', 'packet-xdp', 'tun', 'packet-workers', 'packet-
           // the flow after the entry was made went through the workers themselves
           const st = (await r.must(`!json stats ${fam === 4 ? 'inet' : 'inet6'}`)) as Record<string, number>;
           assert.equal(st.workers, workers);
-          assert.ok(st.pkt_worker_forwarded >= 6, `workers forwarded ${st.pkt_worker_forwarded}`);
+          // a TUN's control-thread queue is one of its queues: one flow may be steered to it
+          if (kind === 'packet') assert.ok(st.pkt_worker_forwarded >= 6, `workers forwarded ${st.pkt_worker_forwarded}`);
           // held packets are in the ledger as held (miss_queued), the 7 after the entry as forwarded
           assert.equal(st.pkt_forwarded, 7, 'the ledger counts every forwarded packet once, wherever it was decided');
         }

@@ -260,6 +260,7 @@ export async function openPacketLink(ifname: string, opts: PacketLinkOptions = {
     if (!receives) throw Object.assign(new Error(`packet link ${ifname}: fanout shares input, and receive: false has none`), { code: 'EINVAL' });
   }
   if (!receives && opts.xdp) throw Object.assign(new Error(`packet link ${ifname}: xdp is an input, and receive: false has none`), { code: 'EINVAL' });
+  if (opts.xdpQueues !== undefined && opts.xdpQueues.length === 0) throw Object.assign(new Error(`packet link ${ifname}: xdpQueues names no queue`), { code: 'EINVAL' });
   if (opts.xdpQueues !== undefined && !opts.xdp) throw Object.assign(new Error(`packet link ${ifname}: xdpQueues needs xdp: true`), { code: 'EINVAL' });
   const flags =
     (receives ? 0 : PKT_NO_RX) |
