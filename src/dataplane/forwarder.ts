@@ -85,6 +85,23 @@ class FamilyView {
   }
 }
 
+/**
+ * The vifs a decision sends on, into f.outs: threshold set and below `ttl`; -1 when one
+ * of them is not this worker's to send on (register vif, no link here, a capture tap).
+ */
+function outsOf(f: FamilyView, base: number, numVifs: number, ttl: number, tapped: number): number {
+  const oif = f.oif;
+  let n = 0;
+  for (let v = 0; v < numVifs; v++) {
+    const t = oif[base + v];
+    if (t !== 0 && ttl > t) {
+      if (f.vifIsRegister[v] !== 0 || f.canSend[v] === 0 || (tapped & (1 << v)) !== 0) return -1;
+      f.outs[n++] = v;
+    }
+  }
+  return n;
+}
+
 export class Forwarder {
   readonly fam: [FamilyView, FamilyView];
   /** engine time now, ms (the control thread's clock) */
@@ -116,6 +133,41 @@ export class Forwarder {
     if (v6 ? this.input6(ifindex, buf, off, len) : this.input4(ifindex, buf, off, len)) return true;
     this.fam[v6 ? 1 : 0].small[WC_PUNTED]++;
     return false;
+  }
+
+  /** The packet is this worker's: counted (ip_mdq counts the parent's traffic as output
+   * when the source is the vif's own address, `parentOut`) and captured as it arrived. */
+  private countIn(fi: FamilyIndex, f: FamilyView, id: number, parent: number, parentOut: boolean, buf: Uint8Array, off: number, tot: number): void {
+    const s = f.small;
+    s[WC_RX]++;
+    s[WC_LOOKUPS]++;
+    s[WC_FORWARDED]++;
+    const e = f.entries;
+    const ei = id * WC_ENTRY_WORDS;
+    if (ei < e.length) {
+      e[ei]++;
+      e[ei + 1] += tot;
+      e[ei + 2] = this.now;
+    }
+    if (this.capture !== null) this.capture(fi, parent, false, buf, off, tot);
+    const pb = WC_VIF + parent * WC_VIF_WORDS + (parentOut ? 2 : 0);
+    s[pb]++;
+    s[pb + 1] += tot;
+  }
+
+  /** The copies out on the decision's vifs (f.outs[0..n)), after the header change. */
+  private sendOut(fi: FamilyIndex, f: FamilyView, n: number, buf: Uint8Array, off: number, tot: number): void {
+    const s = f.small;
+    const cap = this.capture;
+    for (let i = 0; i < n; i++) {
+      const v = f.outs[i];
+      const vb = WC_VIF + v * WC_VIF_WORDS + 2;
+      s[vb]++;
+      s[vb + 1] += tot;
+      if (cap !== null) cap(fi, v, true, buf, off, tot);
+      this.transmit(fi, v, buf, off, tot);
+    }
+    s[WC_TX] += n;
   }
 
   private input4(ifindex: number, buf: Uint8Array, off: number, len: number): boolean {
@@ -153,46 +205,15 @@ export class Forwarder {
       if (parent >= numVifs || f.vifIf[parent] !== ifindex) return false;
       id = slots[sb + 2] - 1;
       const base = slots[sb + 4];
-      const oif = f.oif;
       const tapped = ctl[CTL_TAPPED];
       if (tapped !== 0 && (tapped & (1 << parent)) !== 0) return false;
-      n = 0;
-      for (let v = 0; v < numVifs; v++) {
-        const t = oif[base + v];
-        if (t !== 0 && ttl > t) {
-          if (f.vifIsRegister[v] !== 0 || f.canSend[v] === 0 || (tapped & (1 << v)) !== 0) return false;
-          f.outs[n++] = v;
-        }
-      }
+      n = outsOf(f, base, numVifs, ttl, tapped);
+      if (n < 0) return false;
       if (Atomics.load(ctl, CTL_GEN) === g) break;
     }
-    const s = f.small;
-    s[WC_RX]++;
-    s[WC_LOOKUPS]++;
-    s[WC_FORWARDED]++;
-    const e = f.entries;
-    const ei = id * WC_ENTRY_WORDS;
-    if (ei < e.length) {
-      e[ei]++;
-      e[ei + 1] += tot;
-      e[ei + 2] = this.now;
-    }
-    const cap = this.capture;
-    if (cap !== null) cap(0, parent, false, buf, off, tot);
-    // ip_mdq counts the parent's traffic as output when the source is the vif's own address
-    const pb = WC_VIF + parent * WC_VIF_WORDS + (src === f.vifLcl[parent] ? 2 : 0);
-    s[pb]++;
-    s[pb + 1] += tot;
+    this.countIn(0, f, id, parent, src === f.vifLcl[parent], buf, off, tot);
     decrementTtl4(buf, off);
-    for (let i = 0; i < n; i++) {
-      const v = f.outs[i];
-      const vb = WC_VIF + v * WC_VIF_WORDS + 2;
-      s[vb]++;
-      s[vb + 1] += tot;
-      if (cap !== null) cap(0, v, true, buf, off, tot);
-      this.transmit(0, v, buf, off, tot);
-    }
-    s[WC_TX] += n;
+    this.sendOut(0, f, n, buf, off, tot);
     return true;
   }
 
@@ -237,47 +258,17 @@ export class Forwarder {
       if (parent >= numVifs || f.vifIf[parent] !== ifindex) return false;
       id = slots[sb + idx.refWord] - 1;
       const base = slots[sb + idx.oifWord];
-      const oif = f.oif;
       const tapped = ctl[CTL_TAPPED];
       if (tapped !== 0 && (tapped & (1 << parent)) !== 0) return false;
-      n = 0;
-      for (let v = 0; v < numVifs; v++) {
-        const t = oif[base + v];
-        // the engine compares mif thresholds with 255 (hop limits are not thresholds)
-        if (t !== 0 && 255 > t) {
-          if (f.vifIsRegister[v] !== 0 || f.canSend[v] === 0 || (tapped & (1 << v)) !== 0) return false;
-          f.outs[n++] = v;
-        }
-      }
+      // the engine compares mif thresholds with 255 (hop limits are not thresholds)
+      n = outsOf(f, base, numVifs, 255, tapped);
+      if (n < 0) return false;
       if (Atomics.load(ctl, CTL_GEN) === g) break;
     }
-    const s = f.small;
-    s[WC_RX]++;
-    s[WC_LOOKUPS]++;
-    s[WC_FORWARDED]++;
-    const e = f.entries;
-    const ei = id * WC_ENTRY_WORDS;
-    if (ei < e.length) {
-      e[ei]++;
-      e[ei + 1] += tot;
-      e[ei + 2] = this.now;
-    }
-    const cap = this.capture;
-    if (cap !== null) cap(1, parent, false, buf, off, tot);
-    const pb = WC_VIF + parent * WC_VIF_WORDS;
-    s[pb]++;
-    s[pb + 1] += tot;
+    this.countIn(1, f, id, parent, false, buf, off, tot);
     // FreeBSD decrements the hop limit on arrival; here only once the packet is ours to send
     buf[off + 7] = hlim - 1;
-    for (let i = 0; i < n; i++) {
-      const v = f.outs[i];
-      const vb = WC_VIF + v * WC_VIF_WORDS + 2;
-      s[vb]++;
-      s[vb + 1] += tot;
-      if (cap !== null) cap(1, v, true, buf, off, tot);
-      this.transmit(1, v, buf, off, tot);
-    }
-    s[WC_TX] += n;
+    this.sendOut(1, f, n, buf, off, tot);
     return true;
   }
 }

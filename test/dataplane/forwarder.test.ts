@@ -6,7 +6,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FAMILIES, errno, type FamilyHarness, type Sent } from './harness.js';
+import { FAMILIES, errno, xorshift, type FamilyHarness, type Sent } from './harness.js';
 import { InetEngine } from '../../src/dataplane/inet.js';
 import { Inet6Engine } from '../../src/dataplane/inet6.js';
 import { Forwarder, type FamilyIndex } from '../../src/dataplane/forwarder.js';
@@ -14,17 +14,6 @@ import { EngineShares, type EpochMessage } from '../../src/dataplane/worker-shar
 import { LEDGER_FIELDS } from '../../src/dataplane/stats.js';
 import type { MrouteEngine } from '../../src/dataplane/engine.js';
 
-function xorshift(seed: number) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 /** A worker in this thread: its epoch messages are adopted at once. */
 function withWorker(h: FamilyHarness, canSend: number[]) {

@@ -3,21 +3,9 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FAMILIES } from './harness.js';
+import { FAMILIES, xorshift } from './harness.js';
 import { LEDGER_FIELDS } from '../../src/dataplane/stats.js';
 
-// A small deterministic PRNG so a failure can be replayed.
-function xorshift(seed: number) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 for (const make of FAMILIES) {
   const fam = make().name;

@@ -128,3 +128,16 @@ export function inet6Harness(opts: EngineOptions = {}): FamilyHarness {
 }
 
 export const FAMILIES = [inetHarness, inet6Harness];
+
+// A small deterministic PRNG so a failure can be replayed.
+export function xorshift(seed: number) {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}
