@@ -70,7 +70,7 @@ export class LinkBinder {
     this.core.vifLinks[family][vifi] = link;
     this.core.captures[family][vifi].clear();
     // in order after the workers' open: until a worker has it, its copies come here
-    void this.core.workers.setVif(family, vifi, linkKey(link.kind, link.name));
+    this.core.workers.setVif(family, vifi, linkKey(link.kind, link.name)).catch((e: Error) => process.emitWarning(`forwarding workers: vif ${vifi}: ${e.message}; its copies go through the control thread`));
     if (!bound.started) {
       bound.started = true;
       link.start(this.core.onBatch(link.ifindex));

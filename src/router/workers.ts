@@ -17,14 +17,24 @@ import { EngineShares } from '../dataplane/worker-shares.js';
 import { readdirSync } from 'node:fs';
 import type { Link, LinkCounters } from '../dataplane/links/link.js';
 import { fail } from '../dataplane/errno.js';
-import type { RouterCore } from './core.js';
+import type { MrouteEngine } from '../dataplane/engine.js';
+import type { RxBatch } from '../dataplane/links/link.js';
 import type { Family, LinkSpec } from './api.js';
-import { sharedCaptureRings, captureFromShared } from './capture.js';
+import { sharedCaptureRings, captureFromShared, type CaptureRing } from './capture.js';
 import { spawnWorker } from './spawn-worker.js';
 import { addLinkCounters, newLinkCounterBlock, type FromWorker, type ToWorker, type WorkerLinkSpec } from './worker-protocol.js';
 
 /** the most workers (the fanout program and the queue split are sized for it) */
 export const MAX_WORKERS = 16;
+
+/** what the workers need of the router core (core.ts, which owns them: not imported) */
+export interface WorkerHost {
+  readonly inet: MrouteEngine;
+  readonly inet6: MrouteEngine;
+  readonly captures: { inet: CaptureRing[]; inet6: CaptureRing[] };
+  engine(family: Family): MrouteEngine;
+  onBatch(ifindex: number): (batch: RxBatch) => void;
+}
 
 interface WorkerHandle {
   thread: Worker;
@@ -43,11 +53,13 @@ export class ForwardingWorkers {
   private readonly byIndex = new Map<number, WorkerHandle>();
   /** links that have worker sockets, by key */
   private readonly links = new Map<string, Link>();
+  /** the same links, to their keys */
+  private readonly keyOf = new Map<Link, string>();
   /** of those, the ones whose input the workers take through XDP */
   private readonly xdpLinks = new Set<string>();
   private seq = 0;
 
-  constructor(private readonly core: RouterCore) {
+  constructor(private readonly core: WorkerHost) {
     this.shares = new EngineShares([core.inet, core.inet6]);
     this.shares.onEpoch = (i, msg) => this.byIndex.get(i)?.epochs.postMessage(msg);
     for (const fam of ['inet', 'inet6'] as const) for (const r of core.captures[fam]) r.onTapsChanged = () => this.updateTapped();
@@ -167,6 +179,7 @@ export class ForwardingWorkers {
     const queues = spec.kind === 'packet' && spec.xdp ? rxQueues(spec.name) : 0;
     const group = (((process.pid * 31 + link.ifindex) & 0xfffe) | 1) >>> 0;
     this.links.set(key, link);
+    this.keyOf.set(link, key);
     if (queues > 0) this.xdpLinks.add(key);
     try {
       await Promise.all(
@@ -200,8 +213,10 @@ export class ForwardingWorkers {
   }
 
   async closeLink(key: string): Promise<void> {
-    if (!this.links.has(key)) return;
+    const link = this.links.get(key);
+    if (!link) return;
     this.links.delete(key);
+    this.keyOf.delete(link);
     this.xdpLinks.delete(key);
     await Promise.all(
       this.workers
@@ -216,12 +231,14 @@ export class ForwardingWorkers {
 
   /** whether the link's input is the workers' AF_XDP sockets */
   hasXdp(link: Link): boolean {
-    return this.xdpLinks.has(`${link.kind}:${link.name}`);
+    const key = this.keyOf.get(link);
+    return key !== undefined && this.xdpLinks.has(key);
   }
 
   /** countersOf for a link, as link-rx.ts takes it */
   counting(link: Link): (c: LinkCounters) => LinkCounters {
-    return (c) => this.countersOf(`${link.kind}:${link.name}`, c);
+    const key = this.keyOf.get(link);
+    return key === undefined ? (c) => c : (c) => this.countersOf(key, c);
   }
 
   /** the link's counters with every worker's socket on it added (what `show vif` shows) */
@@ -254,7 +271,8 @@ export class ForwardingWorkers {
     for (const fam of ['inet', 'inet6'] as const) {
       let mask = 0;
       this.core.captures[fam].forEach((r, v) => {
-        if (r.tapped && v < 32) mask |= 1 << v;
+        // a mask of 32 bits: a tap on a mif above 31 sends every packet to the control thread
+        if (r.tapped) mask |= v < 32 ? 1 << v : -1;
       });
       this.core.engine(fam).share?.setTapped(mask);
     }
