@@ -2,8 +2,8 @@
 // case beside a calibration loop in the same process (bench/lib/anchor.ts): the two run
 // alternately, PAIRS pairs, and a case is reported as the median of its per-pair ratios
 // (min–max) with the absolute decisions/s beside. The headline, share_1m_of_1, is
-// decisions/s at 1,000,000 entries (65,536 random flows) over decisions/s at 1 entry, the
-// two also interleaved in pairs.
+// decisions/s at 1,000,000 entries (65,536 random flows) over decisions/s at 1 entry (the
+// same 65,536 packets' worth of memory streamed, one flow), the two also interleaved in pairs.
 // Reproduce: npm run bench:engine   (BENCH_MS per engine run, BENCH_PAIRS, default 300 / 5;
 // BENCH_ONLY=share runs the headline pairs and the workers' scaling alone, for before/after runs side by side)
 // scaling_2_workers: two forwarding workers (worker_threads) over one shared MFC, their summed
@@ -18,11 +18,14 @@ import { spawnWorker } from '../src/router/spawn-worker.js';
 import { calibrate, calibrationSink, fmtSpread, fmtSpreadInt, round3, spread, type Spread } from './lib/anchor.js';
 import { EngineShares } from '../src/dataplane/worker-shares.js';
 import { Inet6Engine } from '../src/dataplane/inet6.js';
+import { touchHomeSlots } from '../src/dataplane/slot-touch.js';
+import { RX_SLOTS } from '../src/dataplane/links/fd-link.js';
 
 const TARGET_MS = Number(process.env.BENCH_MS ?? 300);
 const CAL_MS = Number(process.env.BENCH_CAL_MS ?? 150);
 const PAIRS = Math.max(5, Number(process.env.BENCH_PAIRS ?? 5));
 const ONLY_SHARE = process.env.BENCH_ONLY === 'share';
+const TOUCH = process.env.BENCH_TOUCH !== '0';
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
 function setup(entries: number, oifs: number, shared = false) {
@@ -60,28 +63,35 @@ interface Case {
   run(): number;
 }
 
-function makeCase(entries: number, oifs: number, size: number): Case {
+function makeCase(entries: number, oifs: number, size: number, poolOf?: number): Case {
   const e = setup(entries, oifs);
   let copies = 0;
   e.transmit = () => {
     copies++;
   };
   // A pool of packets spread at random over the entries (65,536 distinct flows at 64 B, so a
-  // million-entry table is not measured from a cache-warm corner); TTL 255 lets each packet
-  // pass 200 times before its header is restored.
-  const poolSize = Math.min(entries, size <= 256 ? 65536 : 4096);
+  // million-entry table is not measured from a cache-warm corner), in one buffer taken in
+  // receive batches of RX_SLOTS as a link delivers them, each batch's home slots touched
+  // first as RouterCore.onBatch does (BENCH_TOUCH=0 leaves that out, for the figure
+  // without it); TTL 255 lets each packet pass 200 times before its header is restored.
+  const poolSize = poolOf ?? Math.min(entries, size <= 256 ? 65536 : 4096);
   const rnd = xorshift(0x5eed + entries);
-  const pool: Buffer[] = [];
+  const data = Buffer.alloc(poolSize * size);
+  const offsets = new Int32Array(poolSize);
+  const lengths = new Int32Array(poolSize).fill(size);
   for (let i = 0; i < poolSize; i++) {
-    const idx = entries <= poolSize ? i : Math.floor(rnd() * entries);
-    pool.push(buildPacket('inet', src(idx), '239.1.1.1', 255, size));
+    const idx = entries <= poolSize ? i % entries : Math.floor(rnd() * entries);
+    offsets[i] = i * size;
+    buildPacket('inet', src(idx), '239.1.1.1', 255, size).copy(data, i * size);
   }
-  const fresh = pool.map((p) => Buffer.from(p));
+  const batches: { offs: Int32Array; lens: Int32Array }[] = [];
+  for (let j = 0; j < poolSize; j += RX_SLOTS) batches.push({ offs: offsets.subarray(j, j + RX_SLOTS), lens: lengths.subarray(j, j + RX_SLOTS) });
+  const fresh = Buffer.from(data);
   const label = `${entries === 1_000_000 ? '1m' : entries}x${oifs}_${size}`;
   return {
     label,
     oifs,
-    title: `${entries.toLocaleString('en-US')} entries x ${oifs} oifs, ${size} B`,
+    title: `${entries.toLocaleString('en-US')} entries x ${oifs} oifs, ${size} B${poolOf !== undefined ? `, ${poolOf.toLocaleString('en-US')} packets` : ''}`,
     run() {
       copies = 0;
       let n = 0;
@@ -89,14 +99,16 @@ function makeCase(entries: number, oifs: number, size: number): Case {
       let elapsed = 0;
       while (elapsed < TARGET_MS) {
         for (let round = 0; round < 200; round++) {
-          for (let i = 0; i < poolSize; i++) {
-            const p = pool[i];
-            e.input(1, p, 0, p.length);
+          for (let k = 0; k < batches.length; k++) {
+            const { offs, lens } = batches[k];
+            const m = offs.length;
+            if (TOUCH) touchHomeSlots(e.table, null, data, offs, lens, m);
+            for (let i = 0; i < m; i++) e.input(1, data, offs[i], size);
           }
           n += poolSize;
         }
         // restore TTL and checksum (the engine decrements in place)
-        for (let i = 0; i < poolSize; i++) fresh[i].copy(pool[i], 0, 0, 12);
+        for (let i = 0; i < poolSize; i++) fresh.copy(data, offsets[i], offsets[i], offsets[i] + 12);
         elapsed = Number(process.hrtime.bigint() - t0) / 1e6;
       }
       if (copies !== n * oifs) throw new Error(`${label}: expected ${n * oifs} copies, got ${copies}`);
@@ -129,7 +141,9 @@ const cals: number[] = [];
 const results: Measured[] = [];
 
 // ---- headline: 1 entry against 1,000,000 entries, interleaved ----
-let one: Case | null = makeCase(1, 3, 64);
+// The 1-entry side streams as many packets (65,536 copies of its one flow) as the million
+// side has flows, so the two differ only in the table and the share measures the table.
+let one: Case | null = makeCase(1, 3, 64, 65536);
 let million: Case | null = makeCase(1_000_000, 3, 64);
 one.run();
 million.run(); // first pass over the flows: code and caches warm before pairs count

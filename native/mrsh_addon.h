@@ -10,4 +10,6 @@ napi_status mrsh_rsock_define(napi_env env, napi_value exports);
 napi_status mrsh_execve_define(napi_env env, napi_value exports);
 /* mrsh_cred.c: peerCred(fd), SO_PEERCRED for the control socket's clients */
 napi_status mrsh_cred_define(napi_env env, napi_value exports);
+/* mrsh_mem.c: adviseHugePages(typedArray), MADV_HUGEPAGE for the MFC index's slots */
+napi_status mrsh_mem_define(napi_env env, napi_value exports);
 #endif

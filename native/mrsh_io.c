@@ -88,7 +88,7 @@ static napi_value init(napi_env env, napi_value exports) {
     return NULL;
   }
   if (mrsh_rsock_define(env, exports) != napi_ok || mrsh_execve_define(env, exports) != napi_ok ||
-      mrsh_cred_define(env, exports) != napi_ok)
+      mrsh_cred_define(env, exports) != napi_ok || mrsh_mem_define(env, exports) != napi_ok)
     return NULL;
   return exports;
 }

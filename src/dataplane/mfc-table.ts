@@ -22,7 +22,11 @@
 // per-id views. Keys are also kept per id (`keys`) for displays, deletes and meters.
 // Lookups read a caller-owned scratch key (or two numbers) and allocate nothing.
 
+import { largeWords } from './huge-pages.js';
+
 const EMPTY = 0;
+/** 2 MB of slot words: a core's L2 here */
+const LARGE_WORDS = 512 * 1024;
 const TOMBSTONE = 0xffffffff;
 
 /**
@@ -130,6 +134,21 @@ export class MfcIndex {
     }
   }
 
+  /** Whether the slots outgrow a core's L2 cache (2 MB), so touching a batch's home slots first pays. */
+  get large(): boolean {
+    return this.slots.length > LARGE_WORDS;
+  }
+
+  /** The word of an IPv4 key's home slot that its probe reads first (slot-touch.ts). */
+  home2(origin: number, group: number): number {
+    return ((this.hash2(origin, group) & this.mask) << 4) + 2;
+  }
+
+  /** home2() for any key (IPv6's eight words). */
+  home(key: Uint32Array, off = 0): number {
+    return (this.hash(key, off) & this.mask) * this.stride + this.keyWords;
+  }
+
   protected hash2(a: number, b: number): number {
     // Same function as hash() for keyWords === 2, unrolled.
     let h = 0x9747b28c;
@@ -186,7 +205,7 @@ export class MfcTable extends MfcIndex {
   }
 
   private allocSlots(words: number): Uint32Array {
-    return this.shared ? new Uint32Array(new SharedArrayBuffer(words * 4)) : new Uint32Array(words);
+    return largeWords(words, this.shared);
   }
 
 

@@ -12,6 +12,7 @@ import { CaptureRing } from './capture.js';
 import { Inet4Ops, Inet6Ops, type FamilyOps } from './family.js';
 import type { Family, MrtOwner } from './api.js';
 import { ForwardingWorkers } from './workers.js';
+import { touchHomeSlots } from '../dataplane/slot-touch.js';
 
 /** A control packet for a daemon: the IP packet at buf[off, off+len), its upper-layer
  * message starting at off+hdrLen (IPv6 raw sockets deliver only that part) */
@@ -245,6 +246,7 @@ export class RouterCore {
     // what arrived on the vif, for capture: before input(), which rewrites TTLs in place
     const cap4 = this.captures.inet[this.inet.vifForIf(ifindex)] ?? null;
     const cap6 = this.captures.inet6[this.inet6.vifForIf(ifindex)] ?? null;
+    touchHomeSlots(this.inet.table, this.inet6.table, buf, offsets, lengths, count);
     for (let i = 0; i < count; i++) {
       const off = offsets[i];
       if (buf[off] >>> 4 === 6) {

@@ -7,6 +7,7 @@
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { Forwarder, type FamilyIndex } from '../dataplane/forwarder.js';
+import { touchHomeSlots } from '../dataplane/slot-touch.js';
 import type { Link, RxBatch } from '../dataplane/links/link.js';
 import type { EpochMessage, WorkerInit } from '../dataplane/worker-shares.js';
 import { workerInput } from './spawn-worker.js';
@@ -60,6 +61,7 @@ function onBatch(h: Held) {
     fwd.now = now();
     const { buf, offsets, lengths, count } = batch;
     let punted: number[] | null = null;
+    touchHomeSlots(fwd.fam[0].index, fwd.fam[1].index, buf, offsets, lengths, count);
     for (let i = 0; i < count; i++) {
       if (!fwd.input(h.ifindex, buf, offsets[i], lengths[i])) (punted ??= []).push(i);
     }

@@ -138,6 +138,8 @@ export interface NativeIo {
   ifNameOf(ifindex: number): string | null;
   /** SO_PEERCRED of a connected unix socket (native/mrsh_cred.c), or -errno */
   peerCred(fd: number): { pid: number; uid: number; gid: number } | number;
+  /** MADV_HUGEPAGE on the whole 2 MB pages inside the array: bytes advised, or -errno */
+  adviseHugePages(array: Uint32Array | Float64Array | Uint8Array): number;
 }
 
 let loaded: NativeIo | null | undefined;
