@@ -4,7 +4,7 @@
 // core 0, the sender and receivers' work on core 1.
 //   node --import tsx bench/forward.ts [--pairs N] [--case 64|1400|1000_groups|100k_groups|2flows] [--step SECONDS]
 //                                      [--quick] [--relay] [--verbose]
-//                                      [--no-xdp] [--no-host-bypass] [--receivers-off-core]
+//                                      [--no-xdp] [--no-host-bypass] [--receivers-off-core] [--variant NAME=VALUE]
 // Prints a table and, as its last line, a JSON object of the figures.
 // Each case (64 B and 1400 B with 1 (S,G); 64 B with 1,000 and 100,000 groups round-robin)
 // runs as N interleaved pairs, kernel then mrsh (default 5; --quick: 64 B only, 3 pairs);
@@ -52,6 +52,15 @@ const VERBOSE = args.includes('--verbose');
 const ROUTER_CORE = '0';
 const OTHER_CORE = '1';
 const GROUP_BASE = '239.1.0.0';
+/** --variant NAME=VALUE: a third run in every pair, mrsh with that environment variable
+ * (e.g. MRSH_PACKET_TX_RING=0), reported beside mrsh's defaults: an A/B of a link setting
+ * on the same ladder, interleaved like everything else */
+const VARIANT = args.includes('--variant') ? args[args.indexOf('--variant') + 1]! : null;
+const VARIANT_ENV: Record<string, string> | null = VARIANT && /^[A-Z_][A-Z0-9_]*=/.test(VARIANT) ? { [VARIANT.split('=')[0]!]: VARIANT.slice(VARIANT.indexOf('=') + 1) } : null;
+if (VARIANT && !VARIANT_ENV) {
+  console.error(`--variant ${VARIANT}: expected NAME=VALUE (an environment variable for mrsh's runs)`);
+  process.exit(2);
+}
 /** the first group of a run; the 2-flow case moves it (twoFlowsBase) */
 let groupBase = GROUP_BASE;
 
@@ -277,21 +286,22 @@ function forwarderArgs(impl: string, kind: string, iif: string, oifs: string[], 
 }
 
 /** workers: forwarding worker threads (mrt workers); the process may then use both cores */
-async function mrshPacketRun(t: Topology, impl: 'router' | 'relay', size: number, groups: number, start: number, workers = 0): Promise<Run> {
+async function mrshPacketRun(t: Topology, impl: 'router' | 'relay', size: number, groups: number, start: number, workers = 0, variantEnv: Record<string, string> | null = null): Promise<Run> {
   const extra = workers > 0 ? ['--workers', String(workers)] : [];
   const f = await startReady(
     'ip',
     ['netns', 'exec', t.router, 'taskset', ...forwarderArgs(impl, 'packet', t.iif, t.oifs, t.senderAddr, groups, extra, workers > 0 ? `${ROUTER_CORE},${OTHER_CORE}` : ROUTER_CORE)],
-    `mrsh-forwarder (${impl}, packet${workers ? `, ${workers} workers` : ''})`,
+    `mrsh-forwarder (${impl}, packet${workers ? `, ${workers} workers` : ''}${variantEnv ? `, ${VARIANT}` : ''})`,
     {
       ...(args.includes('--no-host-bypass') ? {} : { MRSH_PACKET_HOST_BYPASS: process.env.MRSH_PACKET_HOST_BYPASS ?? '1' }),
       ...(args.includes('--no-xdp') ? {} : { MRSH_PACKET_XDP: process.env.MRSH_PACKET_XDP ?? '1' }),
+      ...(variantEnv ?? {}),
     },
   );
   let run: Run | null = null;
   try {
     run = measure(
-      `mrsh ${impl} packet ${size} B, ${groups} group${groups > 1 ? 's' : ''}${workers ? `, ${workers} worker${workers > 1 ? 's' : ''}` : ''}`,
+      `mrsh ${impl} packet ${size} B, ${groups} group${groups > 1 ? 's' : ''}${workers ? `, ${workers} worker${workers > 1 ? 's' : ''}` : ''}${variantEnv ? `, ${VARIANT}` : ''}`,
       t.sender,
       ['--if', t.senderAddr],
       t.receivers.map((ns) => ({ ns, dev: 'o0' })),
@@ -421,6 +431,10 @@ interface CaseResult {
   c: Case;
   kernel: Run[];
   mrsh: Run[];
+  /** --variant's runs, and per pair their peak and loss-free rates over mrsh's defaults */
+  variant: Run[];
+  variantPeak: number[];
+  variantLossFree: number[];
   /** per pair: mrsh / kernel */
   peak: number[];
   lossFree: number[];
@@ -450,7 +464,7 @@ async function main(): Promise<void> {
     if (nativeWhy) console.error(`mrsh runs skipped: ${nativeWhy}`);
     const only = args.includes('--case') ? args[args.indexOf('--case') + 1] : null;
     for (const c of only ? CASES.filter((x) => x.key === only) : quick ? CASES.slice(0, 1) : CASES) {
-      const r: CaseResult = { c, kernel: [], mrsh: [], peak: [], lossFree: [], cost: [], costRates: [] };
+      const r: CaseResult = { c, kernel: [], mrsh: [], variant: [], variantPeak: [], variantLossFree: [], peak: [], lossFree: [], cost: [], costRates: [] };
       // the next pair's ladders start at half the last peak both reached: same rates on both sides
       let start = START_RATE;
       for (let p = 0; p < PAIRS; p++) {
@@ -465,6 +479,12 @@ async function main(): Promise<void> {
         if (cost) {
           r.cost.push(cost.mrsh / cost.kernel);
           r.costRates.push(cost.rate);
+        }
+        if (VARIANT_ENV && impl === 'router') {
+          const v = await mrshPacketRun(t, impl, c.size, c.groups, start, 0, VARIANT_ENV);
+          r.variant.push(v);
+          r.variantPeak.push(v.forwardedPps / Math.max(1, m.forwardedPps));
+          if (m.lossFreePps > 0) r.variantLossFree.push(v.lossFreePps / m.lossFreePps);
         }
         start = Math.max(START_RATE, Math.round(Math.min(k.forwardedPps, m.forwardedPps) / 2));
       }
@@ -503,6 +523,15 @@ async function main(): Promise<void> {
   res.ratio_cpu_time_64 = real && !CYCLES ? med(get('64')?.cost ?? []) : null;
   res.cost_unit = CYCLES ? 'cycles (perf stat -C 0)' : 'core 0 busy ns (/proc/stat; perf: cycles not supported here)';
   res.pairs = PAIRS;
+  if (VARIANT_ENV) {
+    res.variant = VARIANT;
+    for (const r of results) {
+      if (!r.variant.length) continue;
+      res[`variant_pps_${r.c.key}`] = med(peaks(r.variant));
+      res[`ratio_variant_over_default_${r.c.key}`] = med(r.variantPeak);
+      res[`ratio_variant_over_default_lossfree_${r.c.key}`] = med(r.variantLossFree);
+    }
+  }
   // 2 flows on a 2-queue input, 1 and 2 forwarding workers (twoFlowsRuns)
   res.kernel_pps_2flows = two ? med(peaks(two.kernel)) : null;
   res.mrsh_1worker_pps_2flows = two ? med(peaks(two.one)) : null;
@@ -526,7 +555,7 @@ async function main(): Promise<void> {
   console.log(row(['run (pps)', 'offered', 'router in', 'forwarded', 'loss-free', 'core 0 busy']));
   for (const r of results) {
     for (let p = 0; p < r.kernel.length; p++) {
-      for (const x of [r.kernel[p], r.mrsh[p]]) {
+      for (const x of [r.kernel[p], r.mrsh[p], r.variant[p]]) {
         if (x) console.log(row([`${x.label} #${p + 1}`, fmt(x.offeredPps), fmt(x.routerRxPps), fmt(x.forwardedPps), fmt(x.lossFreePps), pct(x.routerCoreBusy)]));
       }
     }
@@ -544,6 +573,9 @@ async function main(): Promise<void> {
   for (const r of results) {
     const k = spread(peaks(r.kernel));
     console.log(`  ${r.c.key.padEnd(12)} peak ${sp(r.peak)}; loss-free ${sp(r.lossFree)}; cost/packet ${sp(r.cost)}${r.costRates.length ? ` (at ${r.costRates.map(fmt).join(', ')} pps)` : ''}; kernel peak ${fmtSpreadInt(k)}`);
+  }
+  for (const r of results) {
+    if (r.variant.length) console.log(`  ${r.c.key.padEnd(12)} ${VARIANT} over mrsh's defaults: peak ${sp(r.variantPeak)}; loss-free ${sp(r.variantLossFree)}; its peak ${fmtSpreadInt(spread(peaks(r.variant)))}`);
   }
   if (twoSp) {
     console.log(`  2flows       1 worker / kernel ${fmtSpread(twoSp.w1)}; 2 workers / kernel ${fmtSpread(twoSp.w2)}; 2 workers / 1 worker ${fmtSpread(twoSp.sc)} peak, ${fmtSpread(twoSp.lf)} loss-free; kernel peak ${fmtSpreadInt(spread(peaks(two!.kernel)))}`);
