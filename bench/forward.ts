@@ -190,8 +190,9 @@ function step(
  * Offered rates climb by 25 % until two steps in a row lose more than LOSS_STOP without
  * forwarding more than the best so far, or the sender cannot offer more. The figure is the peak forwarded rate over the steps - not the
  * saturating run's, since more offered load can forward less (native-io.md pitfall 7) -
- * and the loss-free rate (<= LOSS_OK lost) is shown beside it. On this kind of VM a single
- * stall loses a few % at any rate, so the loss-free figure is the noisier of the two.
+ * and the loss-free rate (<= LOSS_FREE lost) is shown beside it. On this kind of VM a single
+ * stall loses a few % at any rate, so the loss-free figure is the noisier of the two; a
+ * step that lost a little is tried twice (below).
  */
 function measure(
   label: string,
@@ -208,7 +209,15 @@ function measure(
   let peak = 0;
   let lossy = 0;
   for (let rate = start; lossy < 2; rate = Math.round(rate * 1.25)) {
-    const st = step(senderNs, senderIf, rx, routerIn, size, groups, rate, STEP_SECS);
+    let st = step(senderNs, senderIf, rx, routerIn, size, groups, rate, STEP_SECS);
+    // A step that lost a little (more than LOSS_FREE, less than LOSS_STOP) is run once more
+    // and the better of the two kept: on this kind of VM one stall of the whole machine
+    // loses that much at any rate, while a rate beyond what the forwarder carries loses in
+    // both tries. Both sides of a pair get the same second chance.
+    if (st.loss > LOSS_FREE && st.loss <= LOSS_STOP) {
+      const again = step(senderNs, senderIf, rx, routerIn, size, groups, rate, STEP_SECS);
+      if (again.loss < st.loss) st = again;
+    }
     steps.push(st);
     if (st.loss <= LOSS_FREE && (!best || st.forwardedPps > best.forwardedPps)) best = st;
     // Stop once losing and no longer forwarding more than before.

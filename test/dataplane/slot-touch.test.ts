@@ -54,7 +54,7 @@ describe('large MFC tables', () => {
     const s0 = touchSink();
     const one = batch([src]);
     touchHomeSlots(t, null, one.buf, one.offsets, one.lengths, 1);
-    assert.equal(touchSink(), s0 ^ t.slots[home], 'the home slot was read');
+    assert.equal(touchSink(), s0 ^ t.slots[home] ^ t.slots[(home + 16) & (t.slots.length - 1)], 'the home slot and the next were read');
     // junk beside good packets: too short, wrong version; nothing throws, nothing changes
     const mixed = batch([src, src + 1, (0xc6336400 + 99_999) >>> 0]);
     mixed.lengths[1] = 12;
@@ -65,6 +65,23 @@ describe('large MFC tables', () => {
     const key = new Uint32Array([src, GROUP]);
     const found = t.lookup(key);
     assert.ok(found >= 0 && (found - (home - 2)) % t.stride === 0 && found >= home - 2);
+  });
+
+  it('an IPv6 batch reads both lines of each home slot', () => {
+    const t = new MfcTable(8, 10_000);
+    const key = new Uint32Array(8);
+    for (let i = 0; i < 10_000; i++) {
+      key.set([0x20010db8, 0, 0, i, 0xff0e0000, 0, 0, 1]);
+      t.insert(key);
+    }
+    assert.equal(t.large, true);
+    key.set([0x20010db8, 0, 0, 77, 0xff0e0000, 0, 0, 1]);
+    const home = t.home(key);
+    const pkt = buildPacket('inet6', '2001:db8::4d', 'ff0e::1', 64, 64);
+    const s0 = touchSink();
+    touchHomeSlots(new MfcTable(2, 16), t, pkt, new Int32Array([0]), new Int32Array([pkt.length]), 1);
+    assert.equal(touchSink(), s0 ^ t.slots[home] ^ t.slots[home + 8]);
+    assert.notEqual(t.slots[home] ^ t.slots[home + 8], 0, 'a slot in use: the check can fail');
   });
 
   it('a small index is not touched at all', () => {
