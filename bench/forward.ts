@@ -592,7 +592,7 @@ async function main(): Promise<void> {
   console.log(`  cost unit: ${res.cost_unit}; loss-free: <= ${LOSS_FREE * 100} % lost over a ${STEP_SECS} s step`);
   if (args.includes('--receivers-off-core')) console.log('receivers on core 1: the sender\'s core is the limit; compare core 0 busy at equal offered load (--verbose)');
   if (impl === 'relay') console.log('note: src/router/router.ts not present - mrsh rows are the links-only relay, not the engine');
-  for (const s of summaries) if (VERBOSE) console.error(`forwarder: ${s.slice(0, 400)}`);
+  for (const s of summaries) if (VERBOSE) console.error(`forwarder: ${s}`);
   for (const k of Object.keys(res)) if (typeof res[k] === 'number') res[k] = Math.round((res[k] as number) * 1000) / 1000;
   console.log(`reproduce: sudo npm run bench:forward${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`);
   console.log(JSON.stringify(res));
