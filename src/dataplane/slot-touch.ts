@@ -41,7 +41,7 @@ export function touchHomeSlots(v4: MfcIndex, v6: MfcIndex | null, buf: Uint8Arra
   let s = 0;
   // IPv4: the home slot's line and the next slot's, where the probe goes on for the keys
   // displaced at the index's load (up to 1/2); reading both raised decisions/s at a
-  // million entries by a quarter over the home line alone (bench:engine).
+  // million entries by a quarter to a half over the home line alone (bench:engine).
   const s4 = v4.slots;
   const m4 = s4.length - 1;
   for (let i = 0; i < n4; i++) s ^= s4[h4[i]] ^ s4[(h4[i] + 16) & m4];
