@@ -227,7 +227,7 @@ function measure(
   }
   if (VERBOSE) {
     for (const st of steps) {
-      console.error(`  ${label}: offered ${fmt(st.offeredPps)} -> forwarded ${fmt(st.forwardedPps)} (loss ${(st.loss * 100).toFixed(1)} %, router core ${pct(st.routerCoreBusy)} busy)`);
+      console.error(`  ${label}: offered ${fmt(st.offeredPps)} -> router in ${fmt(st.routerRxPps)} -> forwarded ${fmt(st.forwardedPps)} (loss ${(st.loss * 100).toFixed(2)} %, router core ${pct(st.routerCoreBusy)} busy)`);
     }
   }
   const top = steps.reduce((a, b) => (b.forwardedPps > a.forwardedPps ? b : a));
