@@ -22,6 +22,8 @@ LOG="$TMP/daemon.log"
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  # and whatever still runs inside the lab: a namespace outlives its name while a process is in it
+  for n in src rtr lan1 lan2; do ip netns pids "$P-$n" 2>/dev/null | xargs -r kill 2>/dev/null || true; done
   wait 2>/dev/null || true
   for n in src rtr lan1 lan2; do ip netns del "$P-$n" 2>/dev/null || true; done
   rm -rf "$TMP"
@@ -57,8 +59,9 @@ for i in 1 2; do
     s.on('message', () => {}); setTimeout(() => process.exit(0), 600000);" &
   PIDS+=($!)
 done
+# exec: the PID a caller records is the sender's own, not a subshell's that kill would leave it behind
 send() {
-  ip netns exec "$P-src" node -e "
+  exec ip netns exec "$P-src" node -e "
     const s = require('dgram').createSocket('udp4');
     s.bind(0, () => { s.setMulticastInterface('192.0.2.2'); s.setMulticastTTL(8);
       let n = 0; const t = setInterval(() => { for (const g of ['239.99.1.1', '239.99.1.2']) s.send('mrsh demo ' + n, 5000, g); if (++n >= 12000) { clearInterval(t); s.close(); } }, 50); });"

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { skipReason, sleep } from '../dataplane/links/helpers.js';
 
 const why = skipReason();
@@ -12,11 +12,34 @@ const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 /** what the lab may leave in /tmp: nothing */
 const leftovers = () => readdirSync('/tmp').filter((f) => f.startsWith('mrsh-demo-'));
 /** the lab's namespaces that exist now (a run before this one may have left some) */
+/** the lab's sender and receivers (node -e scripts that name its groups) still running */
+const labProcesses = (): number[] =>
+  readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
+        return cmd.includes('239.99.1.1') && cmd.includes('dgram');
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
+/** waits (bounded) for the lab's processes started since `before` to be gone; returns those left */
+async function labProcessesLeft(before: number[]): Promise<number[]> {
+  const end = Date.now() + 5000;
+  for (;;) {
+    const left = labProcesses().filter((p) => !before.includes(p));
+    if (left.length === 0 || Date.now() > end) return left;
+    await sleep(50);
+  }
+}
 const labNamespaces = (): string[] => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith('mrsh-demo-'));
 
-test('examples/demo/lab.sh forwards the lab traffic and cleans up', { skip: why ?? false }, () => {
+test('examples/demo/lab.sh forwards the lab traffic and cleans up', { skip: why ?? false }, async () => {
   const root = new URL('../..', import.meta.url).pathname;
   const before = leftovers();
+  const procsBefore = labProcesses();
   const nsBefore = labNamespaces();
   const r = spawnSync('bash', ['examples/demo/lab.sh'], { cwd: root, env: { ...process.env, DEMO_SECONDS: '3' }, encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
@@ -26,6 +49,7 @@ test('examples/demo/lab.sh forwards the lab traffic and cleans up', { skip: why 
   const left = labNamespaces().filter((n) => !nsBefore.includes(n));
   assert.deepEqual(left, [], 'no namespace left behind');
   assert.deepEqual(leftovers().filter((f) => !before.includes(f)), [], 'no socket or log file left behind');
+  assert.deepEqual(await labProcessesLeft(procsBefore), [], 'no sender or receiver left running');
 });
 
 test('the lab in a terminal: the hint in the shell, traffic once it is attached, upcalls in its pane, nothing left after Ctrl-D', { skip: why ?? (hasTmux ? false : 'tmux not installed') }, async () => {
@@ -44,6 +68,7 @@ test('the lab in a terminal: the hint in the shell, traffic once it is attached,
   };
   const before = leftovers();
   const nsBefore = labNamespaces();
+  const procsBefore = labProcesses();
   assert.equal(tmux('new-session', '-d', '-s', S, '-x', '100', '-y', '30', `cd ${root} && NO_COLOR=1 bash examples/demo/lab.sh`).status, 0);
   tmux('set-option', '-t', S, 'remain-on-exit', 'on');
   try {
@@ -70,4 +95,5 @@ test('the lab in a terminal: the hint in the shell, traffic once it is attached,
   const left = labNamespaces().filter((n) => !nsBefore.includes(n));
   assert.deepEqual(left, [], 'no namespace left behind');
   assert.deepEqual(leftovers().filter((f) => !before.includes(f)), [], 'no socket or log file left behind');
+  assert.deepEqual(await labProcessesLeft(procsBefore), [], 'no sender or receiver left running');
 });
