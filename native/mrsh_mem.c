@@ -13,28 +13,17 @@
  * Works on typed arrays over ArrayBuffer and SharedArrayBuffer alike. Only the whole 2 MB
  * pages inside the array are advised; pages already touched stay small until khugepaged. */
 static napi_value js_advise_huge_pages(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  NAPI_ARGS(1);
+  void *data = NULL;
+  size_t len = 0;
   bool is_ta = false;
-  if (argc < 1 || napi_is_typedarray(env, argv[0], &is_ta) != napi_ok || !is_ta) {
+  if (argc < 1 || napi_is_typedarray(env, argv[0], &is_ta) != napi_ok || !is_ta || get_bytes(env, argv[0], &data, &len) < 0) {
     napi_throw_type_error(env, NULL, "adviseHugePages(typedArray)");
     return NULL;
   }
-  napi_typedarray_type type;
-  size_t length, offset;
-  void *data = NULL;
-  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, &offset) != napi_ok || !data) return int_value(env, -EINVAL);
-  size_t elem = 1;
-  switch (type) {
-    case napi_int16_array: case napi_uint16_array: elem = 2; break;
-    case napi_int32_array: case napi_uint32_array: case napi_float32_array: elem = 4; break;
-    case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: elem = 8; break;
-    default: break;
-  }
   uintptr_t start = ((uintptr_t)data + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-  uintptr_t end = ((uintptr_t)data + length * elem) & ~(HUGE_PAGE - 1);
-  if (end <= start) return int_value(env, 0);
+  uintptr_t end = ((uintptr_t)data + len) & ~(HUGE_PAGE - 1);
+  if (!data || end <= start) return int_value(env, 0);
   if (madvise((void *)start, end - start, MADV_HUGEPAGE) < 0) return int_value(env, -errno);
   size_t advised = end - start;
   return int_value(env, advised > INT32_MAX ? INT32_MAX : (int32_t)advised);

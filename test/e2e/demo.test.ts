@@ -11,7 +11,6 @@ const why = skipReason();
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 /** what the lab may leave in /tmp: nothing */
 const leftovers = () => readdirSync('/tmp').filter((f) => f.startsWith('mrsh-demo-'));
-/** the lab's namespaces that exist now (a run before this one may have left some) */
 /** the lab's sender and receivers (node -e scripts that name its groups) still running */
 const labProcesses = (): number[] =>
   readdirSync('/proc')
@@ -34,6 +33,7 @@ async function labProcessesLeft(before: number[]): Promise<number[]> {
     await sleep(50);
   }
 }
+/** the lab's namespaces that exist now (a run before this one may have left some) */
 const labNamespaces = (): string[] => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith('mrsh-demo-'));
 
 test('examples/demo/lab.sh forwards the lab traffic and cleans up', { skip: why ?? false }, async () => {
