@@ -19,8 +19,7 @@
 #define SO_BUSY_POLL_BUDGET 70
 #endif
 
-#define GRO_FLUSH_NS 200000 /* re-poll 200 us after the router stops polling, */
-#define DEFER_IRQS 2        /* twice, then the device re-arms */
+#define DEFER_IRQS 2 /* re-poll flush_ns after the router stops polling, twice, then the device re-arms */
 
 /* Move the interface's NAPI kthreads ("napi/IFNAME-ID", comm cut to 15 characters) onto
  * the CPUs this process may run on, as a NIC's IRQ affinity would. How many moved. */
@@ -101,7 +100,7 @@ int busy_poll_sockopts(int fd) {
   return 0;
 }
 
-int busy_poll_tune(dev_tuning *t, int fd, const char *name, char *err, size_t errcap) {
+int busy_poll_tune(dev_tuning *t, int fd, const char *name, long flush_ns, char *err, size_t errcap) {
   const char *step = "SO_PREFER_BUSY_POLL/SO_BUSY_POLL";
   char v[32];
   snprintf(t->ifname, sizeof t->ifname, "%s", name);
@@ -113,7 +112,7 @@ int busy_poll_tune(dev_tuning *t, int fd, const char *name, char *err, size_t er
   }
   if (r == 0) {
     step = "gro_flush_timeout";
-    snprintf(v, sizeof v, "%d", GRO_FLUSH_NS);
+    snprintf(v, sizeof v, "%ld", flush_ns);
     r = tune_attr(name, "gro_flush_timeout", v, t->orig_timeout, t->saved_timeout, sizeof t->saved_timeout);
   }
   if (r == 0) {

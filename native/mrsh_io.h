@@ -212,7 +212,8 @@ typedef struct {
 int busy_poll_sockopts(int fd);
 /* Busy poll socket fd and tune device name for it: 0, or -errno with err set (undo with
  * busy_poll_untune). */
-int busy_poll_tune(dev_tuning *t, int fd, const char *name, char *err, size_t errcap);
+/* flush_ns: how long the device stays masked after a poll (gro_flush_timeout) */
+int busy_poll_tune(dev_tuning *t, int fd, const char *name, long flush_ns, char *err, size_t errcap);
 void busy_poll_untune(dev_tuning *t);
 
 /* ---- the calls in the module table (mrsh_io.c), by file ---- */

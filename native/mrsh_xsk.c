@@ -313,24 +313,31 @@ static int get_queues(napi_env env, napi_value v, uint32_t *qid) {
   return (int)n;
 }
 
-/* openXsk(ifname, netns|null, busyPoll, originals?, queues?) -> xsk object {fd (for
+/* openXsk(ifname, netns|null, busyPoll, originals?, queues?, coalesceUs?) -> xsk object {fd (for
  * pollStart), queues (how many), queueIds, busyPoll, tuneError}, owning its sockets until
  * closeXsk. queues: the rx queues to bind (default: every one, up to 16); a queue another
  * input of this process holds is refused (EBUSY). busyPoll tunes the device through sysfs,
  * which shows this process's own namespace only: with netns it is refused (EINVAL).
  * originals: [threaded, napi_defer_hard_irqs, gro_flush_timeout] to restore instead of the
  * values read (napi-state.ts keeps them across a crash); the first input of the interface
- * that busy-polls saves them, the last one to close restores them. */
+ * that busy-polls saves them, the last one to close restores them. coalesceUs: how long the
+ * device stays masked after a poll (gro_flush_timeout; default 200, 1..10000), set by the
+ * interface's first busy-polled input. */
 napi_value js_open_xsk(napi_env env, napi_callback_info info) {
-  NAPI_ARGS(5);
+  NAPI_ARGS(6);
   char name[IFNAMSIZ + 1], ns[NETNS_MAX];
   bool busy = false;
-  if (get_open_args(env, argv, argc, 1, "openXsk(ifname, netns?, busyPoll?, originals?, queues?)", name, ns) < 0) return NULL;
+  if (get_open_args(env, argv, argc, 1, "openXsk(ifname, netns?, busyPoll?, originals?, queues?, coalesceUs?)", name, ns) < 0) return NULL;
   if (argc > 2 && !is_nullish(env, argv[2]) && napi_get_value_bool(env, argv[2], &busy) != napi_ok) {
     napi_throw_type_error(env, NULL, "busyPoll must be a boolean");
     return NULL;
   }
   if (busy && ns[0]) return throw_errno(env, "openXsk: busy polling tunes the device through sysfs, which shows this process's own namespace only", EINVAL);
+  uint32_t coalesce_us = 200;
+  if (argc > 5 && !is_nullish(env, argv[5]) && (napi_get_value_uint32(env, argv[5], &coalesce_us) != napi_ok || coalesce_us < 1 || coalesce_us > 10000)) {
+    napi_throw_range_error(env, NULL, "coalesceUs must be an integer 1..10000 (microseconds)");
+    return NULL;
+  }
   uint32_t want[XSK_QUEUES_MAX];
   int nwant = 0; /* 0: every queue */
   if (argc > 4 && !is_nullish(env, argv[4]) && (nwant = get_queues(env, argv[4], want)) < 0) return NULL;
@@ -420,7 +427,7 @@ napi_value js_open_xsk(napi_env env, napi_callback_info info) {
         memcpy(d->tuning.orig_threaded, orig.orig_threaded, sizeof orig.orig_threaded);
         memcpy(d->tuning.orig_defer, orig.orig_defer, sizeof orig.orig_defer);
         memcpy(d->tuning.orig_timeout, orig.orig_timeout, sizeof orig.orig_timeout);
-        t = busy_poll_tune(&d->tuning, x->q[0].fd, name, tune_err, sizeof tune_err);
+        t = busy_poll_tune(&d->tuning, x->q[0].fd, name, (long)coalesce_us * 1000, tune_err, sizeof tune_err);
         if (t < 0) busy_poll_untune(&d->tuning);
         else d->tuned = 1;
       } else if ((t = busy_poll_sockopts(x->q[0].fd)) < 0)

@@ -164,6 +164,8 @@ export async function openLinkDefault(spec: LinkSpec, local: string | undefined,
     return link;
   } catch (err) {
     if (err instanceof MrtError) throw err;
-    throw new MrtError('ENODEV', `cannot open ${spec.kind === 'tun' ? 'tun' : 'dev'} ${spec.name}: ${(err as Error).message}`);
+    // a bad setting is the caller's error, not a missing device
+    const code = (err as { code?: string }).code === 'EINVAL' ? 'EINVAL' : 'ENODEV';
+    throw new MrtError(code, `cannot open ${spec.kind === 'tun' ? 'tun' : 'dev'} ${spec.name}: ${(err as Error).message}`);
   }
 }

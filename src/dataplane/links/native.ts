@@ -112,8 +112,9 @@ export interface NativeIo {
   close(fd: number): number;
   /** AF_XDP input on the rx queues of ifname given (default every one, up to 16); the
    * interface's inputs in this process share one XDP program and xskmap; a queue another
-   * one holds is refused (EBUSY). busyPoll needs the device in this namespace. */
-  openXsk(ifname: string, netns: string | null, busyPoll: boolean, originals?: string[] | null, queues?: readonly number[] | null): NativeXsk;
+   * one holds is refused (EBUSY). busyPoll needs the device in this namespace; coalesceUs
+   * is how long the device stays masked after a poll (gro_flush_timeout, default 200). */
+  openXsk(ifname: string, netns: string | null, busyPoll: boolean, originals?: string[] | null, queues?: readonly number[] | null, coalesceUs?: number | null): NativeXsk;
   /** as recvPacket, from the AF_XDP socket's ring */
   recvXsk(xsk: NativeXsk, buf: Buffer, slot: number, maxSlots: number, offsets: Int32Array, lengths: Int32Array, stats: Int32Array): number;
   /** the kernel's drops since the last call: out[0] rx_dropped (no umem frame), out[1] rx_ring_full */

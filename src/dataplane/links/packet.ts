@@ -87,6 +87,11 @@ export interface PacketLinkOptions {
    * go to the first member. See FANOUT above.
    */
   fanout?: { group: number };
+  /** with busy-polled XDP input: how long the interface's NAPI stays masked after a poll,
+   * in microseconds (gro_flush_timeout; 1..10000, default 200, or env
+   * MRSH_PACKET_XDP_COALESCE_US): longer batches more frames per wakeup at the cost of up
+   * to that much latency. The interface's first busy-polled input sets it. */
+  xdpCoalesceUs?: number;
   /** false: a link that only sends (no receive socket, no ring; start() delivers nothing). Default true. */
   receive?: boolean;
 }
@@ -96,6 +101,20 @@ function opt(v: boolean | undefined, env: string, dflt: boolean): boolean {
   if (v !== undefined) return v;
   const e = process.env[`MRSH_PACKET_${env}`];
   return e === undefined || e === '' ? dflt : e !== '0';
+}
+
+/** xdpCoalesceUs, else env MRSH_PACKET_XDP_COALESCE_US, else null (the addon's 200 us);
+ * refused (EINVAL) when not an integer 1..10000. */
+function coalesceUs(ifname: string, v: number | undefined): number | null {
+  const e = process.env.MRSH_PACKET_XDP_COALESCE_US;
+  const from = v !== undefined ? 'xdpCoalesceUs' : 'MRSH_PACKET_XDP_COALESCE_US';
+  const raw = v !== undefined ? String(v) : e === undefined || e === '' ? null : e;
+  if (raw === null) return null;
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= 1 && n <= 10_000)) {
+    throw Object.assign(new RangeError(`packet link ${ifname}: ${from}=${raw}: expected microseconds, an integer 1..10000`), { code: 'EINVAL' });
+  }
+  return n;
 }
 
 class PacketLink extends FdLink {
@@ -268,6 +287,7 @@ export async function openPacketLink(ifname: string, opts: PacketLinkOptions = {
     (opt(opts.rxRing, 'RX_RING', true) ? PKT_RX_RING : 0) |
     (opt(opts.txRing, 'TX_RING', true) ? PKT_TX_RING : 0) |
     (opt(opts.hostBypass, 'HOST_BYPASS', false) ? PKT_HOST_BYPASS : 0);
+  const coalesce = receives && opt(opts.xdp, 'XDP', false) ? coalesceUs(ifname, opts.xdpCoalesceUs) : null; // refused before anything is opened
   const sock = io.openPacket(ifname, netns, flags, group);
   if (sock.hostBypassError) {
     process.emitWarning(`packet link ${ifname}: host bypass unavailable (${sock.hostBypassError}); multicast data also climbs the host IP stack`);
@@ -288,7 +308,7 @@ export async function openPacketLink(ifname: string, opts: PacketLinkOptions = {
           claimError = (e as Error).message;
         }
       }
-      xsk = io.openXsk(ifname, netns, busy && claim !== null, claim?.originals ?? null, opts.xdpQueues ?? null);
+      xsk = io.openXsk(ifname, netns, busy && claim !== null, claim?.originals ?? null, opts.xdpQueues ?? null, coalesce);
       if (claim && !xsk.busyPoll) claim.release(); // nothing stays changed
       if (claimError) process.emitWarning(`packet link ${ifname}: XDP input without busy polling (${claimError})`);
       if (xsk.tuneError) {

@@ -31,9 +31,11 @@ describe('XDP busy polling shared by the links of one interface', { skip: why ??
     rmSync(run, { recursive: true, force: true });
   });
 
+  const child = fileURLToPath(new URL('./xdp-busypoll-child.ts', import.meta.url));
+  const runChild = (...args: string[]): string => sh('ip', ['netns', 'exec', R, 'env', `MRSH_RUN_DIR=${run}`, process.execPath, '--import', 'tsx', child, 'r0', ...args]);
+
   it('the first link saves the NAPI settings, the last to close restores them', () => {
-    const child = fileURLToPath(new URL('./xdp-busypoll-child.ts', import.meta.url));
-    const out = sh('ip', ['netns', 'exec', R, 'env', `MRSH_RUN_DIR=${run}`, process.execPath, '--import', 'tsx', child, 'r0']);
+    const out = runChild();
     const r = JSON.parse(out.trim().split('\n').pop()!) as {
       steps: Record<string, { napi: string[]; stateFile: boolean }>;
       links: { xdp: boolean; error: string | null }[];
@@ -50,5 +52,23 @@ describe('XDP busy polling shared by the links of one interface', { skip: why ??
     assert.deepEqual(lastClosed!.napi, b!.napi, 'the originals back after the last close');
     assert.equal(lastClosed!.stateFile, false, 'the record removed');
     assert.deepEqual(r.warnings.filter((w) => /died|busy polling/.test(w)), [], 'no warning of a leftover or of tuning failing');
+  });
+
+  it('xdpCoalesceUs sets how long the device stays masked, and is restored with the rest', () => {
+    const r = JSON.parse(runChild('750').trim().split('\n').pop()!) as { steps: Record<string, { napi: string[] }> };
+    const { before: b, first, second, lastClosed } = r.steps;
+    assert.deepEqual(first!.napi, ['1', '2', '750000'], 'gro_flush_timeout in ns');
+    assert.deepEqual(second!.napi, first!.napi, 'the second link keeps the first one\'s setting');
+    assert.deepEqual(lastClosed!.napi, b!.napi);
+  });
+
+  it('a bad coalescing time is refused before anything is opened or tuned', () => {
+    const napi = (): string[] => ['threaded', 'napi_defer_hard_irqs', 'gro_flush_timeout'].map((a) => nsExec(R, 'cat', [`/sys/class/net/r0/${a}`]).trim());
+    const was = napi();
+    for (const bad of ['0', '10001', '2.5']) {
+      assert.throws(() => runChild(bad), (e: Error) => e.message.includes(`xdpCoalesceUs=${bad}: expected microseconds, an integer 1..10000`), bad);
+      assert.deepEqual(napi(), was, `${bad}: the device untouched`);
+      assert.doesNotMatch(nsExec(R, 'ip', ['-d', 'link', 'show', 'r0']), /prog\/xdp/, `${bad}: no program attached`);
+    }
   });
 });
