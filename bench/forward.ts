@@ -5,6 +5,7 @@
 //   node --import tsx bench/forward.ts [--pairs N] [--case 64|1400|1000_groups|100k_groups|2flows] [--step SECONDS]
 //                                      [--quick] [--relay] [--verbose]
 //                                      [--no-xdp] [--no-host-bypass] [--receivers-off-core] [--variant NAME=VALUE]
+//                                      [--relay-floor]
 // Prints a table and, as its last line, a JSON object of the figures.
 // Each case (64 B and 1400 B with 1 (S,G); 64 B with 1,000 and 100,000 groups round-robin)
 // runs as N interleaved pairs, kernel then mrsh (default 5; --quick: 64 B only, 3 pairs);
@@ -17,7 +18,9 @@
 // (mean over the three receivers); sizes are IP datagram bytes.
 // 2flows: 64 B, two (S,G) on a 2-queue input veth, kernel then mrsh with 1 and with 2
 // forwarding workers (`mrt workers`), each pair interleaved; mrsh may use both cores there.
-// --relay runs the links-only relay instead of the Router.
+// --relay runs the links-only relay instead of the Router; --relay-floor adds it as a
+// further run in every pair, beside the Router: what the same links cost with no engine at
+// all, the floor under any figure of mrsh's on this topology (ratio_relay_* keys).
 // mrsh's packet links run with their defaults (src/dataplane/links/packet.ts: PACKET_MMAP
 // RX and TX rings, PACKET_QDISC_BYPASS) plus the opt-in host bypass
 // (MRSH_PACKET_HOST_BYPASS=1: a tcx ingress program drops multicast data frames on the
@@ -55,6 +58,7 @@ const GROUP_BASE = '239.1.0.0';
 /** --variant NAME=VALUE: a third run in every pair, mrsh with that environment variable
  * (e.g. MRSH_PACKET_TX_RING=0), reported beside mrsh's defaults: an A/B of a link setting
  * on the same ladder, interleaved like everything else */
+const RELAY_FLOOR = args.includes('--relay-floor');
 const VARIANT = args.includes('--variant') ? args[args.indexOf('--variant') + 1]! : null;
 const VARIANT_ENV: Record<string, string> | null = VARIANT && /^[A-Z_][A-Z0-9_]*=/.test(VARIANT) ? { [VARIANT.split('=')[0]!]: VARIANT.slice(VARIANT.indexOf('=') + 1) } : null;
 if (VARIANT && !VARIANT_ENV) {
@@ -444,6 +448,13 @@ interface CaseResult {
   variant: Run[];
   variantPeak: number[];
   variantLossFree: number[];
+  /** per pair: the variant's cost per packet over the default's, at a rate both carried loss-free */
+  variantCost: number[];
+  /** --relay-floor's runs, and per pair their figures over the kernel's */
+  relay: Run[];
+  relayPeak: number[];
+  relayLossFree: number[];
+  relayCost: number[];
   /** per pair: mrsh / kernel */
   peak: number[];
   lossFree: number[];
@@ -473,7 +484,7 @@ async function main(): Promise<void> {
     if (nativeWhy) console.error(`mrsh runs skipped: ${nativeWhy}`);
     const only = args.includes('--case') ? args[args.indexOf('--case') + 1] : null;
     for (const c of only ? CASES.filter((x) => x.key === only) : quick ? CASES.slice(0, 1) : CASES) {
-      const r: CaseResult = { c, kernel: [], mrsh: [], variant: [], variantPeak: [], variantLossFree: [], peak: [], lossFree: [], cost: [], costRates: [] };
+      const r: CaseResult = { c, kernel: [], mrsh: [], variant: [], variantPeak: [], variantLossFree: [], variantCost: [], relay: [], relayPeak: [], relayLossFree: [], relayCost: [], peak: [], lossFree: [], cost: [], costRates: [] };
       // the next pair's ladders start at half the last peak both reached: same rates on both sides
       let start = START_RATE;
       for (let p = 0; p < PAIRS; p++) {
@@ -494,6 +505,16 @@ async function main(): Promise<void> {
           r.variant.push(v);
           r.variantPeak.push(v.forwardedPps / Math.max(1, m.forwardedPps));
           if (m.lossFreePps > 0) r.variantLossFree.push(v.lossFreePps / m.lossFreePps);
+          const vc = costAtCommonRate(m, v);
+          if (vc) r.variantCost.push(vc.mrsh / vc.kernel);
+        }
+        if (RELAY_FLOOR && impl === 'router') {
+          const f = await mrshPacketRun(t, 'relay', c.size, c.groups, start);
+          r.relay.push(f);
+          r.relayPeak.push(f.forwardedPps / k.forwardedPps);
+          if (k.lossFreePps > 0) r.relayLossFree.push(f.lossFreePps / k.lossFreePps);
+          const fc = costAtCommonRate(k, f);
+          if (fc) r.relayCost.push(fc.mrsh / fc.kernel);
         }
         start = Math.max(START_RATE, Math.round(Math.min(k.forwardedPps, m.forwardedPps) / 2));
       }
@@ -539,7 +560,15 @@ async function main(): Promise<void> {
       res[`variant_pps_${r.c.key}`] = med(peaks(r.variant));
       res[`ratio_variant_over_default_${r.c.key}`] = med(r.variantPeak);
       res[`ratio_variant_over_default_lossfree_${r.c.key}`] = med(r.variantLossFree);
+      res[`ratio_variant_over_default_cost_${r.c.key}`] = med(r.variantCost);
     }
+  }
+  for (const r of results) {
+    if (!r.relay.length) continue;
+    res[`relay_pps_${r.c.key}`] = med(peaks(r.relay));
+    res[`ratio_relay_${r.c.key}`] = med(r.relayPeak);
+    res[`ratio_relay_lossfree_${r.c.key}`] = med(r.relayLossFree);
+    res[`ratio_relay_cost_${r.c.key}`] = med(r.relayCost);
   }
   // 2 flows on a 2-queue input, 1 and 2 forwarding workers (twoFlowsRuns)
   res.kernel_pps_2flows = two ? med(peaks(two.kernel)) : null;
@@ -564,7 +593,7 @@ async function main(): Promise<void> {
   console.log(row(['run (pps)', 'offered', 'router in', 'forwarded', 'loss-free', 'core 0 busy']));
   for (const r of results) {
     for (let p = 0; p < r.kernel.length; p++) {
-      for (const x of [r.kernel[p], r.mrsh[p], r.variant[p]]) {
+      for (const x of [r.kernel[p], r.mrsh[p], r.variant[p], r.relay[p]]) {
         if (x) console.log(row([`${x.label} #${p + 1}`, fmt(x.offeredPps), fmt(x.routerRxPps), fmt(x.forwardedPps), fmt(x.lossFreePps), pct(x.routerCoreBusy)]));
       }
     }
@@ -584,7 +613,8 @@ async function main(): Promise<void> {
     console.log(`  ${r.c.key.padEnd(12)} peak ${sp(r.peak)}; loss-free ${sp(r.lossFree)}; cost/packet ${sp(r.cost)}${r.costRates.length ? ` (at ${r.costRates.map(fmt).join(', ')} pps)` : ''}; kernel peak ${fmtSpreadInt(k)}`);
   }
   for (const r of results) {
-    if (r.variant.length) console.log(`  ${r.c.key.padEnd(12)} ${VARIANT} over mrsh's defaults: peak ${sp(r.variantPeak)}; loss-free ${sp(r.variantLossFree)}; its peak ${fmtSpreadInt(spread(peaks(r.variant)))}`);
+    if (r.variant.length) console.log(`  ${r.c.key.padEnd(12)} ${VARIANT} over mrsh's defaults: peak ${sp(r.variantPeak)}; loss-free ${sp(r.variantLossFree)}; cost/packet ${sp(r.variantCost)}; its peak ${fmtSpreadInt(spread(peaks(r.variant)))}`);
+    if (r.relay.length) console.log(`  ${r.c.key.padEnd(12)} links-only relay / kernel: peak ${sp(r.relayPeak)}; loss-free ${sp(r.relayLossFree)}; cost/packet ${sp(r.relayCost)}; its peak ${fmtSpreadInt(spread(peaks(r.relay)))}`);
   }
   if (twoSp) {
     console.log(`  2flows       1 worker / kernel ${fmtSpread(twoSp.w1)}; 2 workers / kernel ${fmtSpread(twoSp.w2)}; 2 workers / 1 worker ${fmtSpread(twoSp.sc)} peak, ${fmtSpread(twoSp.lf)} loss-free; kernel peak ${fmtSpreadInt(spread(peaks(two!.kernel)))}`);
