@@ -210,9 +210,8 @@ typedef struct {
 } dev_tuning;
 /* the socket options of a busy-polled socket (busy_poll_tune sets them, then the device) */
 int busy_poll_sockopts(int fd);
-/* Busy poll socket fd and tune device name for it: 0, or -errno with err set (undo with
- * busy_poll_untune). */
-/* flush_ns: how long the device stays masked after a poll (gro_flush_timeout) */
+/* Busy poll socket fd and tune device name for it, masked flush_ns after a poll
+ * (gro_flush_timeout): 0, or -errno with err set (undo with busy_poll_untune). */
 int busy_poll_tune(dev_tuning *t, int fd, const char *name, long flush_ns, char *err, size_t errcap);
 void busy_poll_untune(dev_tuning *t);
 

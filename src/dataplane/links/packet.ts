@@ -287,14 +287,15 @@ export async function openPacketLink(ifname: string, opts: PacketLinkOptions = {
     (opt(opts.rxRing, 'RX_RING', true) ? PKT_RX_RING : 0) |
     (opt(opts.txRing, 'TX_RING', true) ? PKT_TX_RING : 0) |
     (opt(opts.hostBypass, 'HOST_BYPASS', false) ? PKT_HOST_BYPASS : 0);
-  const coalesce = receives && opt(opts.xdp, 'XDP', false) ? coalesceUs(ifname, opts.xdpCoalesceUs) : null; // refused before anything is opened
+  const xdp = receives && opt(opts.xdp, 'XDP', false);
+  const coalesce = xdp ? coalesceUs(ifname, opts.xdpCoalesceUs) : null; // refused before anything is opened
   const sock = io.openPacket(ifname, netns, flags, group);
   if (sock.hostBypassError) {
     process.emitWarning(`packet link ${ifname}: host bypass unavailable (${sock.hostBypassError}); multicast data also climbs the host IP stack`);
   }
   let xsk: NativeXsk | null = null;
   let xdpError: string | null = null;
-  if (receives && opt(opts.xdp, 'XDP', false)) {
+  if (xdp) {
     let claim: NapiClaim | null = null;
     try {
       const busy = opt(opts.xdpBusyPoll, 'XDP_BUSY_POLL', netns === null);

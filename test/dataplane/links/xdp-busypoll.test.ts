@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Netns, nsExec, sh, skipReason } from './helpers.js';
+import { NAPI_ATTRS } from '../../../src/dataplane/links/napi-state.js';
 
 const why = skipReason();
 
@@ -63,7 +64,7 @@ describe('XDP busy polling shared by the links of one interface', { skip: why ??
   });
 
   it('a bad coalescing time is refused before anything is opened or tuned', () => {
-    const napi = (): string[] => ['threaded', 'napi_defer_hard_irqs', 'gro_flush_timeout'].map((a) => nsExec(R, 'cat', [`/sys/class/net/r0/${a}`]).trim());
+    const napi = (): string[] => NAPI_ATTRS.map((a) => nsExec(R, 'cat', [`/sys/class/net/r0/${a}`]).trim());
     const was = napi();
     for (const bad of ['0', '10001', '2.5']) {
       assert.throws(() => runChild(bad), (e: Error) => e.message.includes(`xdpCoalesceUs=${bad}: expected microseconds, an integer 1..10000`), bad);
